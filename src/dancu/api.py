@@ -1,0 +1,13 @@
+"""Where every capability's router is mounted: the public API for connected systems and the operators' one."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def include_routers(app: FastAPI) -> None:
+    from dancu.catalogs.routes import router as catalogs
+    from dancu.registry.routes import router as registry
+
+    app.include_router(catalogs)
+    app.include_router(registry)

@@ -1,0 +1,40 @@
+"""The ASGI application: routers of every capability, problem handlers, metrics, health."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from dancu import __version__
+from dancu.api import include_routers
+from dancu.db import Database
+from dancu.kit.http import install_metrics, install_problem_handlers
+
+DESCRIPTION = """
+**dancu** — Cơ sở dữ liệu quốc gia về dân cư (the national population database) and its data exchange.
+
+Errors are returned as RFC 9457 `application/problem+json` with a stable `code`, a Vietnamese
+`title`/`detail` and their English `title_en`/`detail_en`.
+"""
+
+
+def create_app(database: Database) -> FastAPI:
+    app = FastAPI(title="dancu", version=__version__, description=DESCRIPTION)
+    app.state.database = database
+    install_problem_handlers(app)
+    install_metrics(app)
+    include_routers(app)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness and database reachability")
+    def health() -> dict[str, str]:
+        with database.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,4 @@
+"""STUB — replaced by this capability's routes."""
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,92 @@
+"""The ``dancu`` command: operators' entry point (database, catalogues, registry, synthetic data, server)."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.console import Console
+
+from dancu.catalogs.cli import app as catalogs_app
+from dancu.config import get_settings
+from dancu.db import get_database
+from dancu.db import migrate as migrations
+from dancu.errors import DancuError
+from dancu.kit.logs import configure_logging
+from dancu.registry.cli import app as registry_app
+from dancu.synth.cli import app as synth_app
+
+app = typer.Typer(help="dancu — Cơ sở dữ liệu quốc gia về dân cư / national population database.",
+                  no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(catalogs_app, name="catalogs")
+app.add_typer(registry_app, name="registry")
+app.add_typer(synth_app, name="synth")
+console = Console(stderr=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    migrations.upgrade(get_database().url, revision)
+    console.print(f"[green]database at {migrations.current_revision(get_database().engine)}[/]")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision the database is at."""
+    typer.echo(migrations.current_revision(get_database().engine) or "empty")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the database URL in use (starting the embedded server if needed)."""
+    typer.echo(get_database().url)
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Listen address (default DANCU_HOST, 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port (default DANCU_PORT, 8000)."),
+    workers: int = typer.Option(1, help="Worker processes."),
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("dancu.server:app", host=host or settings.host, port=port or settings.port, workers=workers,
+                factory=False, log_config=None, access_log=False)
+
+
+@app.command()
+def up(
+    residents: int = typer.Option(20_000, help="Synthetic residents to load when the registry is empty."),
+    seed: int = typer.Option(2026, help="Seed of the synthetic population."),
+    host: str | None = typer.Option(None),
+    port: int | None = typer.Option(None),
+) -> None:
+    """Everything a newcomer needs: database, migrations, catalogues, a synthetic population, the API."""
+    from dancu.catalogs.service import load_packaged_catalogs
+    from dancu.synth.loader import ensure_population
+
+    database = get_database()
+    migrations.upgrade(database.url)
+    with database.sessions.begin() as session:
+        load_packaged_catalogs(session)
+    ensure_population(database, residents, seed)
+    settings = get_settings()
+    console.print(f"[bold green]dancu[/] serving on http://{host or settings.host}:{port or settings.port}"
+                  " — API docs at /docs")
+    serve(host=host, port=port, workers=1)
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    logging.captureWarnings(True)
+    try:
+        app()
+    except DancuError as error:
+        console.print(f"[red]{error.code}[/]: {error.detail_vi}\n  {error.detail_en}")
+        raise SystemExit(2) from None

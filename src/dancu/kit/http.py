@@ -1,0 +1,106 @@
+"""HTTP plumbing shared by every capability: problem+json handlers, request metrics, the DB session dependency."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from prometheus_client import Counter, Histogram
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dancu.errors import PROBLEM_CONTENT_TYPE, DancuError, InternalError, ValidationFailed, field_error
+
+log = logging.getLogger("dancu.http")
+
+REQUESTS = Counter("dancu_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("dancu_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+class ProblemResponse(Response):
+    media_type = PROBLEM_CONTENT_TYPE
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def problem_response(error: DancuError, request: Request) -> ProblemResponse:
+    return ProblemResponse(error.problem(instance=request.url.path), status_code=error.status)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    errors = []
+    for item in exc.errors():
+        location = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+        message = str(item.get("msg", "invalid"))
+        errors.append(field_error(location or "body", str(item.get("type", "invalid")),
+                                  f"Trường '{location}' không hợp lệ: {message}", f"'{location}': {message}"))
+    return errors
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_dancu_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DancuError)
+        return problem_response(exc, request)
+
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return problem_response(ValidationFailed(_validation_errors(exc)), request)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        error = HttpProblem(exc.status_code, str(exc.detail))
+        return problem_response(error, request)
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return problem_response(InternalError("Đã có lỗi hệ thống; vui lòng thử lại sau.",
+                                              "An internal error occurred; please retry later."), request)
+
+    app.add_exception_handler(DancuError, on_dancu_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+class HttpProblem(DancuError):
+    """A plain HTTP error (unknown path, wrong method) in problem form."""
+
+    _codes = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail, detail)
+        self.status = status  # type: ignore[misc]
+        self.code = self._codes.get(status, f"http_{status}")  # type: ignore[misc]
+        self.title_vi = self.title_en = detail  # type: ignore[misc]
+
+
+def install_metrics(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        LATENCY.labels(request.method, template).observe(time.perf_counter() - started)
+        REQUESTS.labels(request.method, template, str(response.status_code)).inc()
+        return response
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back on error."""
+    session: Session = request.app.state.database.sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,104 @@
+"""Test harness: a real PostgreSQL (the embedded one, or DANCU_TEST_DATABASE_URL's server), migrated and
+loaded with the packaged catalogues once per session; one rolled-back transaction per service test; a real
+uvicorn server for HTTP tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from dancu.app import create_app
+from dancu.db import Database
+from dancu.db import migrate as migrations
+from dancu.db.embedded import embedded_server_url
+from dancu.db.engine import libpq_url
+
+
+def _server_database(base_url: str) -> Iterator[str]:
+    """A throw-away database on a running server, dropped afterwards."""
+    name = f"dancu_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = libpq_url(make_url(base_url).set(drivername="postgresql+psycopg").render_as_string(False))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(base_url).set(drivername="postgresql+psycopg", database=name).render_as_string(False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server_url = os.environ.get("DANCU_TEST_DATABASE_URL")
+    if server_url:
+        yield from _server_database(server_url)
+    else:
+        yield embedded_server_url(tmp_path_factory.mktemp("embedded"), database="dancu_test")
+
+
+@pytest.fixture(scope="session")
+def database(database_url: str) -> Iterator[Database]:
+    from dancu.catalogs.service import load_packaged_catalogs
+
+    migrations.upgrade(database_url)
+    db = Database(database_url, pool_size=4)
+    with db.sessions.begin() as session:
+        load_packaged_catalogs(session)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def session(database: Database) -> Iterator[Session]:
+    """A session whose every change is rolled back at the end of the test."""
+    connection = database.engine.connect()
+    transaction = connection.begin()
+    db_session = Session(bind=connection, join_transaction_mode="create_savepoint", autoflush=False)
+    try:
+        yield db_session
+    finally:
+        db_session.close()
+        transaction.rollback()
+        connection.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(database: Database) -> Iterator[str]:
+    """The real application served by uvicorn over TCP on a free port."""
+    port = _free_port()
+    config = uvicorn.Config(create_app(database), host="127.0.0.1", port=port, log_config=None,
+                            access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def http(live_server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server, timeout=30) as client:
+        yield client
