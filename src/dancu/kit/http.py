@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from fastapi import FastAPI, Request
@@ -72,7 +72,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 class HttpProblem(DancuError):
     """A plain HTTP error (unknown path, wrong method) in problem form."""
 
-    _codes = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
+    _codes: ClassVar[dict[int, str]] = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
 
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail, detail)

@@ -83,12 +83,14 @@ def check(number: str, *, place_codes: frozenset[str], birth_year: int | None = 
     """Parse and check a number against the place catalogue and, when given, the record's year and sex."""
     parsed = parse(number)
     if parsed.place_code not in place_codes:
-        raise IdNumberError("id_number_place", f"Mã nơi đăng ký khai sinh '{parsed.place_code}' không có trong danh mục.",
+        raise IdNumberError("id_number_place",
+                            f"Mã nơi đăng ký khai sinh '{parsed.place_code}' không có trong danh mục.",
                             f"Place code '{parsed.place_code}' is not in the catalogue.")
     if birth_year is not None and parsed.birth_year != birth_year:
         raise IdNumberError("id_number_birth_year",
                             f"Số định danh mã hóa năm sinh {parsed.birth_year}, hồ sơ ghi {birth_year}.",
-                            f"The number encodes birth year {parsed.birth_year}; the record says {birth_year}.")
+                            f"The number encodes birth year {parsed.birth_year}; "
+                            f"the record says {birth_year}.")
     if sex in (MALE, FEMALE) and parsed.sex != sex:
         raise IdNumberError("id_number_sex", "Chữ số thế kỷ/giới tính không khớp giới tính trong hồ sơ.",
                             "The century/sex digit does not match the record's sex.")

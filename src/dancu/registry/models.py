@@ -17,7 +17,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from dancu.db.base import Base
 
-
 RESIDENT_ID_SEQ = Sequence("resident_id_seq", cache=100)
 HOUSEHOLD_ID_SEQ = Sequence("household_id_seq", cache=100)
 

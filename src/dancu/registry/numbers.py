@@ -1,4 +1,5 @@
-"""Issuing personal ID numbers: reserve counter values per prefix, scramble them into serials, record each number."""
+"""Issuing personal ID numbers: reserve counter values per prefix, scramble them into serials, record each.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ def serials(prefix: str, first: int, count: int, key: bytes) -> list[str]:
     return [prefix + scramble(seq, key, prefix) for seq in range(first, first + count)]
 
 
-def issue(session: Session, *, place_code: str, birth_year: int, sex: str, resident_id: int, key: bytes) -> str:
+def issue(
+    session: Session, *, place_code: str, birth_year: int, sex: str, resident_id: int, key: bytes
+) -> str:
     """Issue one new number for a resident; skips numbers already taken (e.g. imported ones)."""
     prefix = prefix_for(place_code, birth_year, sex)
     for _ in range(SERIAL_SPACE):

@@ -1,4 +1,157 @@
-"""STUB — replaced by this capability's routes."""
-from fastapi import APIRouter
+"""HTTP API of the registry (sổ đăng ký dân cư), for the database manager's operators.
 
-router = APIRouter()
+The acting operator is taken from the ``X-Dancu-Actor`` header for now; authenticating operators
+comes with a later issue (see docs/registry.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query
+from sqlalchemy.orm import Session
+
+from dancu.errors import PROBLEM_CONTENT_TYPE
+from dancu.kit.http import db_session
+from dancu.registry import queries, service
+from dancu.registry.schemas import (
+    ChangeView,
+    CorrectionRequest,
+    DeathRequest,
+    MoveRequest,
+    ResidentCreate,
+    ResidentRecord,
+    SearchPage,
+)
+
+router = APIRouter(prefix="/registry", tags=["registry"])
+
+DbSession = Annotated[Session, Depends(db_session)]
+Actor = Annotated[
+    str,
+    Header(
+        alias="X-Dancu-Actor",
+        min_length=1,
+        max_length=100,
+        description="Người thực hiện — acting operator (until operator authentication lands)",
+    ),
+]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL cannot store NUL: refuse it at the door (422), not in the database (500)
+
+
+def _text(description: str, max_length: int = 20) -> Any:
+    return Query(max_length=max_length, pattern=NO_NUL, description=description)
+
+
+PersonalIdPath = Annotated[str, Path(description="Số định danh cá nhân — 12-digit personal ID number")]
+_PROBLEM: dict[str, Any] = {
+    "content": {PROBLEM_CONTENT_TYPE: {}},
+    "description": "Problem details (RFC 9457)",
+}
+ERRORS: dict[int | str, dict[str, Any]] = {status: _PROBLEM for status in (404, 409, 422)}
+
+
+@router.post(
+    "/residents",
+    status_code=201,
+    response_model=ResidentRecord,
+    responses=ERRORS,
+    summary="Create a resident record (lập hồ sơ công dân)",
+)
+def create_resident(body: ResidentCreate, session: DbSession, actor: Actor = "operator") -> ResidentRecord:
+    ctx = service.Context(session, actor=actor, source=body.source, reason=body.reason)
+    return service.create_resident(ctx, body)
+
+
+@router.get(
+    "/residents",
+    response_model=SearchPage,
+    responses=ERRORS,
+    summary="Search residents by ID, name (with or without diacritics), date of birth, place",
+)
+def search_residents(
+    session: DbSession,
+    name: Annotated[str | None, _text("Họ tên — name, with or without diacritics", 200)] = None,
+    dob: Annotated[str | None, _text("Ngày sinh — YYYY, YYYY-MM or YYYY-MM-DD")] = None,
+    province: Annotated[str | None, _text("Tỉnh thường trú — permanent-residence province code")] = None,
+    commune: Annotated[str | None, _text("Xã thường trú — permanent-residence commune code")] = None,
+    personal_id: Annotated[str | None, _text("Số định danh cá nhân — personal ID number")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+) -> SearchPage:
+    return queries.search_residents(
+        session,
+        name=name,
+        dob=dob,
+        province=province,
+        commune=commune,
+        personal_id=personal_id,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/residents/{personal_id}",
+    response_model=ResidentRecord,
+    responses=ERRORS,
+    summary="Read a record with its household and history, now or as of a past time",
+)
+def read_resident(
+    personal_id: PersonalIdPath,
+    session: DbSession,
+    as_of: Annotated[
+        datetime | None, Query(description="ISO timestamp; naive = Vietnam time (UTC+7)")
+    ] = None,
+) -> ResidentRecord:
+    return queries.read_resident(session, queries.checked_id(personal_id), as_of)
+
+
+@router.get(
+    "/residents/{personal_id}/history",
+    response_model=list[ChangeView],
+    responses=ERRORS,
+    summary="Every change to a record: who, when, from what source, why, field by field",
+)
+def resident_history(personal_id: PersonalIdPath, session: DbSession) -> list[ChangeView]:
+    return queries.resident_history(session, queries.checked_id(personal_id))
+
+
+@router.post(
+    "/residents/{personal_id}/corrections",
+    response_model=ResidentRecord,
+    responses=ERRORS,
+    summary="Correct fields of a record (đính chính), with optimistic concurrency",
+)
+def correct_resident(
+    personal_id: PersonalIdPath, body: CorrectionRequest, session: DbSession, actor: Actor = "operator"
+) -> ResidentRecord:
+    ctx = service.Context(session, actor=actor, source=body.source, reason=body.reason)
+    return service.correct_resident(ctx, queries.checked_id(personal_id), body)
+
+
+@router.post(
+    "/residents/{personal_id}/death",
+    response_model=ResidentRecord,
+    responses=ERRORS,
+    summary="Record a death or disappearance (chết / mất tích)",
+)
+def record_death(
+    personal_id: PersonalIdPath, body: DeathRequest, session: DbSession, actor: Actor = "operator"
+) -> ResidentRecord:
+    ctx = service.Context(session, actor=actor, source=body.source, reason=body.reason)
+    return service.record_death(ctx, queries.checked_id(personal_id), body)
+
+
+@router.post(
+    "/residents/{personal_id}/moves",
+    response_model=ResidentRecord,
+    responses=ERRORS,
+    summary="Change residence and, optionally, household (thay đổi nơi cư trú)",
+)
+def move_resident(
+    personal_id: PersonalIdPath, body: MoveRequest, session: DbSession, actor: Actor = "operator"
+) -> ResidentRecord:
+    ctx = service.Context(session, actor=actor, source=body.source, reason=body.reason)
+    return service.move_resident(ctx, queries.checked_id(personal_id), body)

@@ -1,0 +1,161 @@
+"""One-off generator of the larger data files; not used at run time (see data/SOURCES.md).
+
+``python -m dancu.catalogs.build_data REFERENCE_DIR [VIETNAM_PROVINCES_PATH]`` rewrites
+ethnic_group*.csv, religion.csv, province*.csv from the project's reference CSVs, country.csv from
+``pycountry`` (iso-codes, with its Vietnamese gettext catalogue) and communes_2025.csv from the data
+file of the ``vietnam-provinces`` package.  Neither package is a dependency of dancu: install them
+beside it only to regenerate.  Then run ``python -m dancu.catalogs.build_mapping``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gettext
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from dancu.catalogs import names
+from dancu.catalogs.build_mapping import DATA_DIR, read_rows
+from dancu.kit.text import clean, fold
+
+HEADER = ("code", "name_vi", "name_en", "parent_code", "valid_from", "valid_to", "attrs")
+PROVINCES_63_FROM = "2008-08-01"  # Hà Tây merged into Hà Nội: the list of 63 from then on
+_NEW_PREFIXES = ("Thành phố ", "Tỉnh ")
+_OLD_NAME_ALIASES = {"TP.HCM": "Hồ Chí Minh", "Huế": "Thừa Thiên Huế"}
+
+
+def row(
+    code: str,
+    name_vi: str,
+    name_en: str = "",
+    parent: str = "",
+    valid_from: str = "",
+    valid_to: str = "",
+    attrs: dict[str, Any] | None = None,
+) -> tuple[str, ...]:
+    payload = json.dumps(attrs, ensure_ascii=False, sort_keys=True) if attrs else ""
+    return (code, clean(name_vi), name_en, parent, valid_from, valid_to, payload)
+
+
+def write(catalog: str, rows: Iterable[tuple[str, ...]]) -> None:
+    with (DATA_DIR / names.catalog_file(catalog)).open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+
+
+def ascii_name(name: str) -> str:
+    return " ".join(part.capitalize() if part != "-" else part for part in fold(name).split(" "))
+
+
+def ethnic(ref: Path) -> None:
+    write(
+        names.ETHNIC_GROUP,
+        (
+            row(r["ma"], r["ten_dan_toc"], attrs={"verification": r["verification"]})
+            for r in read_rows(ref / "ethnic_groups_qd1019_2008.csv")
+        ),
+    )
+    write(
+        names.ETHNIC_GROUP_1979,
+        (
+            row(
+                r["ma"],
+                r["ten_dan_toc"],
+                attrs={"other_names": [n.strip() for n in r["ten_goi_khac"].split(",") if n.strip()]},
+            )
+            for r in read_rows(ref / "ethnic_groups_qd121_1979.csv")
+        ),
+    )
+
+
+def religion(ref: Path) -> None:
+    rows = [row("00", "Không", "None (no religion)")]
+    for r in read_rows(ref / "religions_qcvn109_phuluc_g.csv"):
+        rows.append(row(r["ma"], r["ten_ton_giao"], attrs={"note": r["ghi_chu"]} if r["ghi_chu"] else None))
+    write(names.RELIGION, rows)
+
+
+def provinces(ref: Path) -> None:
+    write(
+        names.PROVINCE_63,
+        (
+            row(
+                r["ma_tinh_cccd"][1:],
+                r["ten_don_vi_hanh_chinh"],
+                ascii_name(r["ten_don_vi_hanh_chinh"]),
+                valid_from=PROVINCES_63_FROM,
+                valid_to=names.MERGER_2025.isoformat(),
+                attrs={"id_code": r["ma_tinh_cccd"]},
+            )
+            for r in read_rows(ref / "province_codes_cccd_63.csv")
+        ),
+    )
+    write(names.PROVINCE, (_province_row(r) for r in read_rows(ref / "provinces_34_qd19_2025.csv")))
+
+
+def _province_row(r: dict[str, str]) -> tuple[str, ...]:
+    short = r["ten"]
+    for prefix in _NEW_PREFIXES:
+        short = short.removeprefix(prefix)
+    merged = [short] if r["hop_nhat_tu_63_tinh_cu"] == "giữ nguyên" else r["hop_nhat_tu_63_tinh_cu"].split(" + ")
+    merged = [_OLD_NAME_ALIASES.get(n.strip(), n.strip()) for n in merged]
+    kind = "thành phố trực thuộc trung ương" if r["loai"].startswith("Thành phố") else "tỉnh"
+    return row(
+        r["ma_tinh"],
+        r["ten"],
+        ascii_name(short),
+        valid_from=names.MERGER_2025.isoformat(),
+        attrs={"kind": kind, "merged_from": merged},
+    )
+
+
+def countries() -> None:
+    import pycountry
+
+    vi = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["vi"])
+    write(
+        names.COUNTRY,
+        (
+            row(
+                c.alpha_2,
+                vi.gettext(c.name),
+                getattr(c, "common_name", c.name),
+                attrs={"alpha_3": c.alpha_3, "numeric": c.numeric, "iso_name": c.name},
+            )
+            for c in sorted(pycountry.countries, key=lambda c: c.alpha_2)
+        ),
+    )
+
+
+def communes(package_dir: Path) -> None:
+    nested = json.loads((package_dir / "data" / "nested-divisions.json").read_text(encoding="utf-8"))
+    rows = [
+        row(
+            f"{w['code']:05d}",
+            w["name"],
+            parent=f"{p['code']:02d}",
+            valid_from=names.MERGER_2025.isoformat(),
+            attrs={"kind": w["division_type"]},
+        )
+        for p in nested
+        for w in p["wards"]
+    ]
+    write(names.COMMUNE, sorted(rows))
+
+
+def main(argv: list[str]) -> None:
+    ref = Path(argv[0])
+    ethnic(ref)
+    religion(ref)
+    provinces(ref)
+    countries()
+    if len(argv) > 1:
+        communes(Path(argv[1]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,175 @@
+"""Every SQL statement of the registry, and the mapping between a ``resident`` row and a record state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from dancu.registry.domain import RECORD_FIELDS, PartialDate
+from dancu.registry.models import RESIDENT_ID_SEQ, Household, PersonalIdNumber, Resident, ResidentChange
+
+_DATE_FIELDS = {"date_of_birth": "dob", "death_date": "death"}
+_PLAIN_FIELDS = tuple(f for f in RECORD_FIELDS if f not in _DATE_FIELDS)
+
+
+def state_of(resident: Resident) -> dict[str, Any]:
+    """The record state (see domain) of a row."""
+    state = {field: getattr(resident, field) for field in _PLAIN_FIELDS}
+    for field, prefix in _DATE_FIELDS.items():
+        year = getattr(resident, f"{prefix}_year")
+        parts = (year, getattr(resident, f"{prefix}_month"), getattr(resident, f"{prefix}_day"))
+        state[field] = None if year is None else str(PartialDate(*parts))
+    return state
+
+
+def write_state(resident: Resident, state: dict[str, Any]) -> None:
+    for field in _PLAIN_FIELDS:
+        setattr(resident, field, state.get(field))
+    for field, prefix in _DATE_FIELDS.items():
+        value = state.get(field)
+        parsed = PartialDate.parse(value) if value is not None else None
+        setattr(resident, f"{prefix}_year", parsed.year if parsed else None)
+        setattr(resident, f"{prefix}_month", parsed.month if parsed else None)
+        setattr(resident, f"{prefix}_day", parsed.day if parsed else None)
+
+
+def next_resident_id(session: Session) -> int:
+    return int(session.execute(select(RESIDENT_ID_SEQ.next_value())).scalar_one())
+
+
+def find(session: Session, personal_id: str, *, lock: bool = False) -> Resident | None:
+    """The resident holding ``personal_id`` now (or, failing that, who held it before a correction)."""
+    query = select(Resident).where(Resident.personal_id == personal_id)
+    resident = session.scalars(query.with_for_update() if lock else query).one_or_none()
+    if resident is not None or lock:
+        return resident
+    owner = session.get(PersonalIdNumber, personal_id)
+    if owner is None or owner.resident_id is None:
+        return None
+    return session.get(Resident, owner.resident_id)
+
+
+def resident_ids_of(session: Session, personal_ids: list[str]) -> dict[str, int]:
+    rows = session.execute(
+        select(Resident.personal_id, Resident.resident_id).where(Resident.personal_id.in_(personal_ids))
+    )
+    return {personal_id: resident_id for personal_id, resident_id in rows}
+
+
+def add_change(
+    session: Session,
+    resident: Resident,
+    *,
+    kind: str,
+    actor: str,
+    source: str,
+    reason: str | None,
+    changes: dict[str, list[Any]] | None,
+    at: datetime,
+) -> None:
+    session.add(
+        ResidentChange(
+            resident_id=resident.resident_id,
+            version=resident.version,
+            recorded_at=at,
+            kind=kind,
+            actor=actor,
+            source=source,
+            reason=reason,
+            changes=changes,
+        )
+    )
+
+
+def history(session: Session, resident_id: int) -> list[ResidentChange]:
+    return list(
+        session.scalars(
+            select(ResidentChange)
+            .where(ResidentChange.resident_id == resident_id)
+            .order_by(ResidentChange.version)
+        )
+    )
+
+
+def household(session: Session, household_id: int, *, lock: bool = False) -> Household | None:
+    return session.get(Household, household_id, with_for_update=lock)
+
+
+def new_household(session: Session, **values: Any) -> Household:
+    row = Household(**values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def household_members(session: Session, household_id: int) -> list[Resident]:
+    return list(
+        session.scalars(
+            select(Resident)
+            .where(Resident.household_id == household_id)
+            .order_by(Resident.relation_to_head, Resident.resident_id)
+        )
+    )
+
+
+def head_of(session: Session, household_id: int) -> Resident | None:
+    return session.scalars(
+        select(Resident)
+        .where(Resident.household_id == household_id, Resident.relation_to_head == "00")
+        .limit(1)
+    ).first()
+
+
+@dataclass(frozen=True)
+class Criteria:
+    personal_id: str | None = None
+    name_folded: str | None = None
+    dob: PartialDate | None = None
+    province: str | None = None
+    commune: str | None = None
+
+
+def search(session: Session, criteria: Criteria, limit: int, offset: int) -> list[tuple[Resident, float]]:
+    """Residents matching every criterion given; by name: exact folded match first, then by similarity."""
+    score: ColumnElement[Any] = literal(1.0)
+    query: Select[Any] = select(Resident)
+    for condition in _conditions(criteria):
+        query = query.where(condition)
+    order: list[Any] = [Resident.resident_id]
+    if criteria.name_folded:
+        score = func.similarity(Resident.name_folded, criteria.name_folded)
+        order = [(Resident.name_folded == criteria.name_folded).desc(), score.desc(), *order]
+    rows = session.execute(query.add_columns(score).order_by(*order).limit(limit).offset(offset))
+    return [(resident, float(value)) for resident, value in rows]
+
+
+def _conditions(criteria: Criteria) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if criteria.personal_id:
+        conditions.append(Resident.personal_id == criteria.personal_id)
+    if criteria.name_folded:
+        q = criteria.name_folded
+        prefix = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(
+            or_(
+                Resident.name_folded.op("%")(q),
+                literal(q).op("<%")(Resident.name_folded),
+                Resident.name_folded.like(prefix, escape="\\"),
+            )
+        )
+    if criteria.dob:
+        dob = criteria.dob
+        # A record whose month or day is unknown stays a candidate for a more precise query.
+        parts = [Resident.dob_year == dob.year]
+        parts += [or_(Resident.dob_month == dob.month, Resident.dob_month.is_(None))] if dob.month else []
+        parts += [or_(Resident.dob_day == dob.day, Resident.dob_day.is_(None))] if dob.day else []
+        conditions.append(and_(*parts))
+    if criteria.province:
+        conditions.append(Resident.permanent_province == criteria.province)
+    if criteria.commune:
+        conditions.append(Resident.permanent_commune == criteria.commune)
+    return conditions

@@ -1,0 +1,101 @@
+"""Properties of the shipped data files and mappings (no database)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dancu.catalogs import build_mapping, names
+from dancu.catalogs.build_mapping import DATA_DIR, name_key, read_rows
+from dancu.catalogs.loader import DataFileError, parse_entries, parse_pairs
+
+
+def rows(catalog: str) -> list[dict[str, str]]:
+    return read_rows(DATA_DIR / names.catalog_file(catalog))
+
+
+def pairs(mapping: str) -> dict[str, str]:
+    return {r["from_code"]: r["to_code"] for r in read_rows(DATA_DIR / names.mapping_file(mapping))}
+
+
+@pytest.mark.parametrize("catalog", names.CATALOGS)
+def test_every_catalogue_file_parses(catalog: str) -> None:
+    path = DATA_DIR / names.catalog_file(catalog)
+    entries = parse_entries(catalog, path.read_text(encoding="utf-8"), path.name)
+    assert entries
+    assert len({(e.code, e.valid_from) for e in entries}) == len(entries)
+
+
+def test_shipped_mappings_are_what_build_mapping_computes() -> None:
+    for mapping, computed in build_mapping.compute().items():
+        path = DATA_DIR / names.mapping_file(mapping)
+        shipped = parse_pairs(path.read_text(encoding="utf-8"), path.name)
+        assert [(p.from_code, p.to_code, p.note) for p in computed] == list(shipped)
+
+
+def test_both_ethnic_lists_have_54_groups() -> None:
+    codes_2008 = [r["code"] for r in rows(names.ETHNIC_GROUP)]
+    codes_1979 = [r["code"] for r in rows(names.ETHNIC_GROUP_1979)]
+    expected = [f"{n:02d}" for n in range(1, 55)]
+    assert codes_2008 == expected
+    assert codes_1979 == [*expected, "55", "99"]
+
+
+def test_every_1979_group_maps_to_exactly_one_2008_group() -> None:
+    mapped = pairs(names.ETHNIC_1979_TO_2008)
+    assert sorted(mapped) == [f"{n:02d}" for n in range(1, 55)]
+    assert sorted(mapped.values()) == [f"{n:02d}" for n in range(1, 55)]  # a bijection
+    assert "55" not in mapped and "99" not in mapped
+
+
+def test_mapped_ethnic_names_agree_after_folding() -> None:
+    old = {r["code"]: r["name_vi"] for r in rows(names.ETHNIC_GROUP_1979)}
+    new = {r["code"]: r["name_vi"].split("(")[0] for r in rows(names.ETHNIC_GROUP)}
+    for from_code, to_code in pairs(names.ETHNIC_1979_TO_2008).items():
+        if from_code in build_mapping.ETHNIC_OVERRIDES:
+            continue
+        assert name_key(old[from_code]) == name_key(new[to_code]), (from_code, to_code)
+
+
+def test_spelling_differences_are_recorded_as_folded() -> None:
+    notes = {r["from_code"]: r["note"] for r in read_rows(DATA_DIR / names.mapping_file(names.ETHNIC_1979_TO_2008))}
+    assert {code for code, note in notes.items() if note != "same"} == {"08", "27", "47"}
+    assert pairs(names.ETHNIC_1979_TO_2008)["04"] == "06"  # Hoa: 04 in 1979, 06 in 2008
+
+
+def test_every_old_province_maps_to_one_new_province() -> None:
+    old = [r["code"] for r in rows(names.PROVINCE_63)]
+    new = {r["code"] for r in rows(names.PROVINCE)}
+    mapped = read_rows(DATA_DIR / names.mapping_file(names.PROVINCE_63_TO_34))
+    assert len(old) == 63 and len(new) == 34
+    assert sorted(r["from_code"] for r in mapped) == sorted(old)  # each old code exactly once
+    assert {r["to_code"] for r in mapped} == new  # every new province is the image of an old one
+    assert pairs(names.PROVINCE_63_TO_34)["74"] == "79"  # Bình Dương into Hồ Chí Minh
+
+
+def test_province_63_codes_are_the_id_codes_without_leading_zero() -> None:
+    for r in rows(names.PROVINCE_63):
+        attrs = json.loads(r["attrs"])
+        assert attrs["id_code"] == "0" + r["code"]
+        assert r["valid_to"] == names.MERGER_2025.isoformat()
+
+
+def test_communes_belong_to_the_34_provinces() -> None:
+    communes = rows(names.COMMUNE)
+    provinces = {r["code"] for r in rows(names.PROVINCE)}
+    assert len(communes) == 3321
+    assert len({r["code"] for r in communes}) == 3321
+    assert {r["parent_code"] for r in communes} == provinces
+
+
+def test_malformed_rows_are_rejected() -> None:
+    header = "code,name_vi,name_en,parent_code,valid_from,valid_to,attrs\n"
+    with pytest.raises(DataFileError):
+        parse_entries("x", header + "1,A,,,,,\n1,B,,,,,\n", "x.csv")
+    with pytest.raises(DataFileError):
+        parse_entries("x", header + "1,A,,,2025-13-01,,\n", "x.csv")
+    with pytest.raises(DataFileError):
+        parse_entries("x", header + "1,A,,,,,[1]\n", "x.csv")
+    with pytest.raises(DataFileError):
+        parse_entries("x", header + ",A,,,,,\n", "x.csv")
