@@ -1,0 +1,1 @@
+"""Synthetic population: realistic, deterministic Vietnamese residents and households, bulk-loaded."""
