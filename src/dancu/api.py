@@ -6,8 +6,14 @@ from fastapi import FastAPI
 
 
 def include_routers(app: FastAPI) -> None:
+    from dancu.agencies.public_routes import router as agencies_public
+    from dancu.agencies.routes import router as agencies
     from dancu.catalogs.routes import router as catalogs
+    from dancu.ledger.routes import router as ledger
     from dancu.registry.routes import router as registry
 
+    app.include_router(agencies)
+    app.include_router(agencies_public)
     app.include_router(catalogs)
+    app.include_router(ledger)
     app.include_router(registry)

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from dancu import __version__
 from dancu.api import include_routers
 from dancu.db import Database
-from dancu.kit.http import install_metrics, install_problem_handlers
+from dancu.kit.http import install_metrics, install_problem_handlers, install_problem_openapi
 
 DESCRIPTION = """
 **dancu** — Cơ sở dữ liệu quốc gia về dân cư (the national population database) and its data exchange.
@@ -25,6 +25,7 @@ def create_app(database: Database) -> FastAPI:
     app.state.database = database
     install_problem_handlers(app)
     install_metrics(app)
+    install_problem_openapi(app)
     include_routers(app)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database reachability")

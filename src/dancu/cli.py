@@ -7,12 +7,14 @@ import logging
 import typer
 from rich.console import Console
 
+from dancu.agencies.cli import app as agencies_app
 from dancu.catalogs.cli import app as catalogs_app
 from dancu.config import get_settings
 from dancu.db import get_database
 from dancu.db import migrate as migrations
 from dancu.errors import DancuError
 from dancu.kit.logs import configure_logging
+from dancu.ledger.cli import app as ledger_app
 from dancu.registry.cli import app as registry_app
 from dancu.synth.cli import app as synth_app
 
@@ -20,9 +22,11 @@ app = typer.Typer(help="dancu — Cơ sở dữ liệu quốc gia về dân cư 
                   no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(agencies_app, name="agencies")
 app.add_typer(catalogs_app, name="catalogs")
 app.add_typer(registry_app, name="registry")
 app.add_typer(synth_app, name="synth")
+app.add_typer(ledger_app, name="log")
 console = Console(stderr=True)
 
 

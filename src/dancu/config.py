@@ -26,6 +26,11 @@ class Settings(BaseSettings):
         default="dancu-development-key-change-me",
         description="Secret that scrambles the random part of newly issued personal ID numbers.",
     )
+    ledger_signing_key: str | None = Field(
+        default=None,
+        description="Ed25519 private key (base64 of the raw 32 bytes) that signs exchange-log tree heads. "
+        "When unset, one is generated into data_dir/ledger-signing.key on first use.",
+    )
 
 
 @lru_cache

@@ -6,15 +6,13 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy.orm import Session
 
 from dancu.catalogs import service
 from dancu.catalogs.schemas import CatalogEntryOut, CatalogOut, CatalogSummary, MappingOut, MappingSummary
 from dancu.errors import PROBLEM_CONTENT_TYPE, ValidationFailed, field_error
-from dancu.kit.http import db_session
+from dancu.kit.http import DbSession as SessionDep
 
 router = APIRouter(prefix="/catalogs", tags=["catalogs"])
-SessionDep = Annotated[Session, Depends(db_session)]
 
 
 def _as_of(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from prometheus_client import Counter, Histogram
@@ -104,3 +104,63 @@ def db_session(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details, with a stable machine code and Vietnamese and English text.",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string", "description": "/problems/<code>"},
+        "title": {"type": "string", "description": "Tiêu đề (Vietnamese title)"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "Chi tiết (Vietnamese detail)"},
+        "code": {"type": "string", "description": "Stable machine-readable error code"},
+        "title_en": {"type": "string"},
+        "detail_en": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {k: {"type": "string"} for k in ("field", "code", "message_vi", "message_en")},
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+
+
+def _is_default_error_body(response: dict[str, Any]) -> bool:
+    """True unless the route documented its own error body (OAuth's token endpoint does)."""
+    json_body = response.get("content", {}).get("application/json")
+    return json_body is None or "HTTPValidationError" in str(json_body.get("schema", ""))
+
+
+def install_problem_openapi(app: FastAPI) -> None:
+    """Document what every operation really does on error: problem+json, for any 4xx/5xx it does not describe."""
+    base_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = base_openapi()
+        document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        problem = {"description": "Problem details (RFC 9457)",
+                   "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, response in list(responses.items()):
+                    if status[:1] in ("4", "5") and _is_default_error_body(response):
+                        responses[status] = problem | {"description": response.get("description", "Problem")}
+                responses.setdefault("default", problem)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+# scope="function": commit (or roll back) when the handler returns, *before* the response is sent, so a
+# client never sees a success whose commit then failed, nor reads back a row not yet committed.
+DbSession = Annotated[Session, Depends(db_session, scope="function")]

@@ -9,11 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Header, Path, Query
 
 from dancu.errors import PROBLEM_CONTENT_TYPE
-from dancu.kit.http import db_session
+from dancu.kit.http import DbSession
 from dancu.registry import queries, service
 from dancu.registry.schemas import (
     ChangeView,
@@ -27,7 +26,6 @@ from dancu.registry.schemas import (
 
 router = APIRouter(prefix="/registry", tags=["registry"])
 
-DbSession = Annotated[Session, Depends(db_session)]
 Actor = Annotated[
     str,
     Header(

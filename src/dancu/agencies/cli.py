@@ -1,0 +1,139 @@
+"""``dancu agencies …``: the database manager's commands on connected systems, one transaction per command."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+
+from dancu.agencies import credentials, queries, repository, service
+from dancu.agencies.schemas import OnboardingCreate, StepBody
+from dancu.agencies.tokens import utcnow
+from dancu.db import get_database
+from dancu.errors import ValidationFailed, field_error
+
+app = typer.Typer(help="Hệ thống kết nối — connected systems: onboarding, suspension, keys.", no_args_is_help=True)
+console = Console()
+ACTOR = typer.Option(..., "--actor", help="Who is acting (recorded with the step or change).")
+JsonFile = Annotated[Path | None, typer.Option("--json", help="JSON body, as the HTTP API takes it.")]
+
+
+@contextmanager
+def _context(actor: str = "cli") -> Iterator[service.Context]:
+    with get_database().sessions.begin() as session:
+        yield service.Context(session, actor, utcnow())
+
+
+def _print(value: Any) -> None:
+    data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _read(model: type[BaseModel], path: Path | None, extra: dict[str, Any] | None = None) -> Any:
+    values = json.loads(path.read_text(encoding="utf-8")) if path else {}
+    try:
+        return model.model_validate({**values, **(extra or {})})
+    except ValidationError as error:
+        raise ValidationFailed(
+            [field_error(".".join(map(str, e["loc"])), e["type"], e["msg"], e["msg"]) for e in error.errors()]
+        ) from None
+
+
+@app.command()
+def start(json_file: JsonFile, actor: str = ACTOR) -> None:
+    """Step 1: record a request letter from a JSON file."""
+    with _context(actor) as ctx:
+        request = service.start(ctx, _read(OnboardingCreate, json_file))
+        _print(queries.onboarding_view(ctx.session, request.request_id))
+
+
+@app.command()
+def step(
+    request_id: int,
+    number: int,
+    json_file: JsonFile = None,
+    decision: Annotated[str | None, typer.Option(help="approve | reject (step 6)")] = None,
+    notes: Annotated[str | None, typer.Option(help="Notes; the reasons of a rejection")] = None,
+    actor: str = ACTOR,
+) -> None:
+    """Record step NUMBER (2–10) of onboarding request REQUEST_ID."""
+    extra = {k: v for k, v in {"decision": decision, "notes": notes}.items() if v is not None}
+    with _context(actor) as ctx:
+        service.record_step(ctx, request_id, number, _read(StepBody, json_file, extra))
+        _print(queries.onboarding_view(ctx.session, request_id))
+
+
+@app.command()
+def request(request_id: int) -> None:
+    """Show an onboarding request and its recorded steps."""
+    with _context() as ctx:
+        _print(queries.onboarding_view(ctx.session, request_id))
+
+
+@app.command()
+def show(system: str) -> None:
+    """Show a system (INSTANCE/CLASS/CODE/SUBSYSTEM): status, credentials."""
+    with _context() as ctx:
+        _print(queries.system_view(ctx.session, service.get_system(ctx.session, system), ctx.now))
+
+
+@app.command()
+def suspend(
+    system: str,
+    reason: Annotated[str, typer.Option(help="Lý do tạm ngừng")],
+    until: Annotated[datetime | None, typer.Option(help="Resume by itself after this time (ISO)")] = None,
+    actor: str = ACTOR,
+) -> None:
+    """Suspend a system; it is refused from its very next request."""
+    with _context(actor) as ctx:
+        _print(queries.system_view(ctx.session, service.suspend(ctx, system, reason, until), ctx.now))
+
+
+@app.command()
+def resume(system: str, reason: Annotated[str | None, typer.Option()] = None, actor: str = ACTOR) -> None:
+    """Resume a suspended system."""
+    with _context(actor) as ctx:
+        _print(queries.system_view(ctx.session, service.resume(ctx, system, reason), ctx.now))
+
+
+@app.command()
+def terminate(system: str, reason: Annotated[str | None, typer.Option()] = None, actor: str = ACTOR) -> None:
+    """Terminate a connection: credentials revoked, policy ended, records kept."""
+    with _context(actor) as ctx:
+        _print(queries.system_view(ctx.session, service.terminate(ctx, system, reason), ctx.now))
+
+
+@app.command("revoke-key")
+def revoke_key(system: str, kid: str, actor: str = ACTOR) -> None:
+    """Revoke one key of a system; tokens obtained with it fail on their next request."""
+    with _context(actor) as ctx:
+        credentials.revoke(ctx.session, service.get_system(ctx.session, system, lock=True), kid, actor, ctx.now)
+        console.print(f"[green]revoked[/] {kid}")
+
+
+@app.command("resume-due")
+def resume_due() -> None:
+    """Record the end of suspensions whose end date has passed (they stopped applying already)."""
+    with _context("scheduler") as ctx:
+        _print(service.resume_due(ctx))
+
+
+@app.command("prune-assertions")
+def prune_assertions() -> None:
+    """Forget spent client-assertion ids that can no longer be replayed (run daily)."""
+    with _context() as ctx:
+        console.print(f"pruned {repository.prune_used_assertions(ctx.session, ctx.now)}")
+
+
+@app.command()
+def directory() -> None:
+    """Print the public directory (JSON)."""
+    with _context() as ctx:
+        _print({"agencies": queries.directory(ctx.session, ctx.now)})

@@ -1,0 +1,110 @@
+"""Organisations, systems and their status — plain values, no I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+
+class OrganisationType(StrEnum):
+    """Kinds of organisation (cơ quan, tổ chức) that may connect, with their Vietnamese names."""
+
+    NATIONAL_DATABASE_OWNER = "national_database_owner"
+    SECTOR_DATABASE_OWNER = "sector_database_owner"
+    MINISTRY = "ministry"
+    PROVINCE = "province"
+    STATE_AGENCY = "state_agency"
+    POLITICAL_ORGANISATION = "political_organisation"
+    CREDIT_INSTITUTION = "credit_institution"
+    TELECOM = "telecom"
+    SIGNATURE_CA = "signature_ca"
+    EID_PROVIDER = "eid_provider"
+    NOTARY = "notary"
+    BAILIFF_OFFICE = "bailiff_office"
+    PUBLIC_SERVICE_PROVIDER = "public_service_provider"
+
+    @property
+    def name_vi(self) -> str:
+        return ORGANISATION_TYPE_NAMES_VI[self]
+
+
+ORGANISATION_TYPE_NAMES_VI: dict[OrganisationType, str] = {
+    OrganisationType.NATIONAL_DATABASE_OWNER: "Cơ quan quản lý cơ sở dữ liệu quốc gia",
+    OrganisationType.SECTOR_DATABASE_OWNER: "Cơ quan quản lý cơ sở dữ liệu chuyên ngành",
+    OrganisationType.MINISTRY: "Bộ, cơ quan ngang bộ",
+    OrganisationType.PROVINCE: "Ủy ban nhân dân tỉnh, thành phố",
+    OrganisationType.STATE_AGENCY: "Cơ quan nhà nước",
+    OrganisationType.POLITICAL_ORGANISATION: "Tổ chức chính trị, chính trị - xã hội",
+    OrganisationType.CREDIT_INSTITUTION: "Tổ chức tín dụng",
+    OrganisationType.TELECOM: "Doanh nghiệp viễn thông, di động",
+    OrganisationType.SIGNATURE_CA: "Tổ chức cung cấp dịch vụ chứng thực chữ ký số",
+    OrganisationType.EID_PROVIDER: "Tổ chức cung cấp dịch vụ xác thực điện tử",
+    OrganisationType.NOTARY: "Tổ chức hành nghề công chứng",
+    OrganisationType.BAILIFF_OFFICE: "Văn phòng thừa phát lại",
+    OrganisationType.PUBLIC_SERVICE_PROVIDER: "Đơn vị cung cấp dịch vụ công",
+}
+
+
+class SystemKind(StrEnum):
+    """What a system is; decides which connection models and security rules apply."""
+
+    BUSINESS = "business"
+    PUBLIC_SERVICE_PORTAL = "public_service_portal"
+    ADMINISTRATIVE_PROCEDURE = "administrative_procedure"
+    INTEGRATION_PLATFORM = "integration_platform"  # an NDXP/LGSP platform that relays for others
+
+    @property
+    def relays(self) -> bool:
+        return self is SystemKind.INTEGRATION_PLATFORM
+
+
+class ConnectionModel(StrEnum):
+    DIRECT = "direct"
+    NDXP = "ndxp"
+    LGSP = "lgsp"
+    DOCUMENT_AXIS = "document_axis"
+
+
+DOCUMENT_AXIS_KINDS = frozenset({SystemKind.PUBLIC_SERVICE_PORTAL, SystemKind.ADMINISTRATIVE_PROCEDURE})
+
+
+class SystemStatus(StrEnum):
+    ONBOARDING = "onboarding"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+    REJECTED = "rejected"
+
+
+STATUS_NAMES_VI = {
+    SystemStatus.ONBOARDING: "Đang kết nối",
+    SystemStatus.ACTIVE: "Đang hoạt động",
+    SystemStatus.SUSPENDED: "Tạm ngừng",
+    SystemStatus.TERMINATED: "Đã chấm dứt",
+    SystemStatus.REJECTED: "Bị từ chối",
+}
+
+
+class CredentialKind(StrEnum):
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class CredentialMethod(StrEnum):
+    PRIVATE_KEY_JWT = "private_key_jwt"  # RFC 7523
+    TLS_CLIENT_AUTH = "tls_client_auth"  # RFC 8705, certificate thumbprint from the TLS terminator
+
+
+def effective_status(status: str, suspended_until: datetime | None, now: datetime) -> SystemStatus:
+    """The status in force at ``now``: a suspension with an end date lifts itself once that date passes."""
+    current = SystemStatus(status)
+    if current is SystemStatus.SUSPENDED and suspended_until is not None and suspended_until <= now:
+        return SystemStatus.ACTIVE
+    return current
+
+
+def statuses_allowed(kind: CredentialKind) -> frozenset[SystemStatus]:
+    """Which system statuses a credential of ``kind`` works in: test ones from step 7, production from go-live."""
+    if kind is CredentialKind.TEST:
+        return frozenset({SystemStatus.ONBOARDING, SystemStatus.ACTIVE})
+    return frozenset({SystemStatus.ACTIVE})

@@ -1,0 +1,165 @@
+"""Onboarding in 10 recorded steps (10 bước kết nối) — a pure state machine, no database.
+
+Steps happen once each, in order 1..10; a rejection at step 6 closes the request.  Each step records
+who, when, which documents (name and SHA-256), the decision and notes, and its own data.  The
+conditions that span steps (connection model vs. system kind, security assessment of relaying
+platforms, policy within the request) are checked here; the shape of each step's data is checked by
+``schemas.STEP_DATA``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum, StrEnum
+from typing import Any
+
+from dancu.agencies.domain import DOCUMENT_AXIS_KINDS, ConnectionModel, SystemKind
+from dancu.agencies.errors import StepInvalid, StepOutOfOrder
+
+MIN_SECURITY_LEVEL = 3
+
+
+class StepNo(IntEnum):
+    REQUEST_LETTER = 1
+    FOCAL_POINT = 2
+    DATA_READINESS = 3
+    TECHNICAL_DESIGN = 4
+    SECURITY = 5
+    DECISION = 6
+    TEST_CREDENTIALS = 7
+    TEST_CONNECTION = 8
+    PRODUCTION = 9
+    GO_LIVE = 10
+
+
+STEP_NAMES_VI = {
+    1: "Văn bản đề nghị kết nối", 2: "Cử và công khai cán bộ đầu mối", 3: "Công bố mức sẵn sàng và danh mục dữ liệu",
+    4: "Thiết kế kỹ thuật, mô hình kết nối", 5: "Bảo đảm an toàn thông tin (cấp độ 3 trở lên), đánh giá an ninh",
+    6: "Thẩm định và quyết định của cơ quan quản lý", 7: "Cấp tài khoản kiểm thử", 8: "Kết nối kiểm thử",
+    9: "Cấp tài khoản chính thức, kích hoạt chính sách", 10: "Đưa vào vận hành chính thức",
+}
+
+
+class OnboardingState(StrEnum):
+    IN_PROGRESS = "in_progress"
+    REJECTED = "rejected"
+    LIVE = "live"
+
+
+@dataclass(frozen=True)
+class Document:
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    actor: str
+    at: datetime
+    documents: tuple[Document, ...] = ()
+    decision: str | None = None
+    notes: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Onboarding:
+    system_kind: SystemKind
+    steps: tuple[Step, ...] = ()
+
+    @property
+    def state(self) -> OnboardingState:
+        if any(s.number == StepNo.DECISION and s.decision == "reject" for s in self.steps):
+            return OnboardingState.REJECTED
+        if len(self.steps) == len(StepNo):
+            return OnboardingState.LIVE
+        return OnboardingState.IN_PROGRESS
+
+    @property
+    def expected_step(self) -> int | None:
+        """The next step to record, or ``None`` once the request is closed (rejected or live)."""
+        return len(self.steps) + 1 if self.state is OnboardingState.IN_PROGRESS else None
+
+    def step(self, number: int) -> Step:
+        return self.steps[number - 1]
+
+
+def record(onboarding: Onboarding, step: Step) -> Onboarding:
+    """``onboarding`` with ``step`` appended, or :class:`StepOutOfOrder` / :class:`StepInvalid`."""
+    expected = onboarding.expected_step
+    if step.number != expected:
+        raise StepOutOfOrder(step.number, expected)
+    CHECKS.get(step.number, _no_check)(onboarding, step)
+    return Onboarding(onboarding.system_kind, (*onboarding.steps, step))
+
+
+def _no_check(onboarding: Onboarding, step: Step) -> None:
+    return None
+
+
+def _invalid(step: Step, rule: str, vi: str, en: str) -> StepInvalid:
+    return StepInvalid(step.number, rule, vi, en)
+
+
+def _check_design(onboarding: Onboarding, step: Step) -> None:
+    model = ConnectionModel(step.data["connection_model"])
+    if model is ConnectionModel.DOCUMENT_AXIS and onboarding.system_kind not in DOCUMENT_AXIS_KINDS:
+        raise _invalid(step, "document_axis_not_allowed",
+                       "Trục liên thông văn bản chỉ dành cho Cổng dịch vụ công và hệ thống giải quyết TTHC.",
+                       "The document-exchange axis is only for the public-service portal and "
+                       "administrative-procedure systems.")
+    if model in (ConnectionModel.NDXP, ConnectionModel.LGSP) and not step.data.get("via_platform"):
+        raise _invalid(step, "platform_required", "Phải nêu nền tảng trung gian (NDXP/LGSP).",
+                       "Name the relaying platform (NDXP/LGSP) the system connects through.")
+
+
+def _check_security(onboarding: Onboarding, step: Step) -> None:
+    if int(step.data["security_level"]) < MIN_SECURITY_LEVEL:
+        raise _invalid(step, "security_level_too_low", "Hệ thống phải đạt cấp độ an toàn thông tin 3 trở lên.",
+                       "The system must meet information-security level 3 or higher.")
+    assessment = step.data["assessment"]
+    if assessment["result"] != "passed":
+        raise _invalid(step, "security_assessment_failed", "Kết quả đánh giá an ninh chưa đạt.",
+                       "The security assessment did not pass.")
+    if onboarding.system_kind.relays and not assessment.get("approved_by"):
+        raise _invalid(step, "relay_approval_required",
+                       "Nền tảng trung gian phải được phê duyệt đánh giá an ninh trước khi chuyển tiếp.",
+                       "A platform that relays for others needs its security assessment approved.")
+
+
+def _check_decision(onboarding: Onboarding, step: Step) -> None:
+    if step.decision not in ("approve", "reject"):
+        raise _invalid(step, "decision_required", "Quyết định phải là approve hoặc reject.",
+                       "The decision must be approve or reject.")
+    if step.decision == "reject" and not (step.notes and step.notes.strip()):
+        raise _invalid(step, "reasons_required", "Từ chối phải nêu rõ lý do.", "A rejection must give reasons.")
+
+
+def _check_test_run(onboarding: Onboarding, step: Step) -> None:
+    if step.data["result"] != "passed":
+        raise _invalid(step, "test_not_passed", "Kết nối kiểm thử chưa thành công; chạy lại rồi ghi nhận.",
+                       "The test connection did not pass; run it again, then record it.")
+
+
+def _check_policy(onboarding: Onboarding, step: Step) -> None:
+    requested = onboarding.step(StepNo.REQUEST_LETTER).data
+    policy = step.data["policy"]
+    for key in ("services", "fields"):
+        beyond = sorted(set(policy[key]) - set(requested[key]))
+        if beyond:
+            raise StepInvalid(step.number, f"{key}_beyond_request",
+                              f"Chính sách cấp vượt quá đề nghị: {', '.join(beyond)}.",
+                              f"The policy grants more {key} than requested: {', '.join(beyond)}.",
+                              beyond=beyond)
+
+
+CHECKS: dict[int, Callable[[Onboarding, Step], None]] = {
+    StepNo.TECHNICAL_DESIGN: _check_design,
+    StepNo.SECURITY: _check_security,
+    StepNo.DECISION: _check_decision,
+    StepNo.TEST_CONNECTION: _check_test_run,
+    StepNo.PRODUCTION: _check_policy,
+}

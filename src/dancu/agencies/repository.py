@@ -1,0 +1,166 @@
+"""Every query of connected systems; nothing here commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from dancu.agencies.identifiers import MemberId
+from dancu.agencies.models import (
+    FocalPoint,
+    InformationSystem,
+    OnboardingRequest,
+    OnboardingStep,
+    Organisation,
+    SystemCredential,
+    SystemStatusChange,
+    UsedAssertion,
+)
+
+
+def organisation_by_member(session: Session, member: MemberId) -> Organisation | None:
+    return session.scalars(
+        select(Organisation).where(
+            Organisation.instance == member.instance,
+            Organisation.member_class == member.member_class,
+            Organisation.member_code == member.member_code,
+        )
+    ).one_or_none()
+
+
+def system_by_identifier(session: Session, identifier: str) -> InformationSystem | None:
+    return session.scalars(select(InformationSystem).where(InformationSystem.identifier == identifier)).one_or_none()
+
+
+def locked_system(session: Session, identifier: str) -> InformationSystem | None:
+    """The system row, locked until the transaction ends (status changes serialise on it)."""
+    stmt = select(InformationSystem).where(InformationSystem.identifier == identifier).with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def locked_request(session: Session, request_id: int) -> OnboardingRequest | None:
+    stmt = select(OnboardingRequest).where(OnboardingRequest.request_id == request_id).with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def steps_of(session: Session, request_id: int) -> Sequence[OnboardingStep]:
+    stmt = select(OnboardingStep).where(OnboardingStep.request_id == request_id).order_by(OnboardingStep.step_no)
+    return session.scalars(stmt).all()
+
+
+def requests_of(session: Session, system_id: int) -> Sequence[OnboardingRequest]:
+    stmt = select(OnboardingRequest).where(OnboardingRequest.system_id == system_id)
+    return session.scalars(stmt.order_by(OnboardingRequest.request_id)).all()
+
+
+def add(session: Session, row: object) -> None:
+    session.add(row)
+    session.flush()
+
+
+def focal_points_of(session: Session, org_id: int, published_only: bool = False) -> Sequence[FocalPoint]:
+    stmt = select(FocalPoint).where(FocalPoint.org_id == org_id)
+    if published_only:
+        stmt = stmt.where(FocalPoint.published.is_(True))
+    return session.scalars(stmt.order_by(FocalPoint.focal_point_id)).all()
+
+
+def credentials_of(session: Session, system_id: int, method: str | None = None,
+                   live_only: bool = True) -> Sequence[SystemCredential]:
+    stmt = select(SystemCredential).where(SystemCredential.system_id == system_id)
+    if method:
+        stmt = stmt.where(SystemCredential.method == method)
+    if live_only:
+        stmt = stmt.where(SystemCredential.revoked_at.is_(None))
+    return session.scalars(stmt.order_by(SystemCredential.credential_id)).all()
+
+
+def revoke_credentials(session: Session, system_id: int, actor: str, at: datetime, kid: str | None = None) -> int:
+    stmt = (
+        update(SystemCredential)
+        .where(SystemCredential.system_id == system_id, SystemCredential.revoked_at.is_(None))
+        .values(revoked_at=at, revoked_by=actor)
+    )
+    if kid is not None:
+        stmt = stmt.where(SystemCredential.kid == kid)
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def spend_jti(session: Session, system_id: int, jti: str, expires_at: datetime) -> bool:
+    """Record ``jti`` as used; False when it already was (a replay)."""
+    stmt = (
+        insert(UsedAssertion)
+        .values(system_id=system_id, jti=jti, expires_at=expires_at)
+        .on_conflict_do_nothing()
+        .returning(UsedAssertion.jti)
+    )
+    return session.execute(stmt).first() is not None
+
+
+def prune_used_assertions(session: Session, before: datetime) -> int:
+    """Forget spent ``jti`` whose assertions can no longer be presented anyway."""
+    result = session.execute(delete(UsedAssertion).where(UsedAssertion.expires_at < before - timedelta(minutes=5)))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class AuthSnapshot:
+    identifier: str
+    org_id: int
+    status: str
+    suspended_until: datetime | None
+    status_reason: str | None
+    credential_system_id: int
+    credential_kind: str
+    revoked_at: datetime | None
+
+
+def auth_snapshot(session: Session, credential_id: int) -> AuthSnapshot | None:
+    """Status of a credential and its system now: one query over two primary keys."""
+    stmt = (
+        select(InformationSystem.identifier, InformationSystem.org_id, InformationSystem.status,
+               InformationSystem.suspended_until, InformationSystem.status_reason, SystemCredential.system_id,
+               SystemCredential.kind, SystemCredential.revoked_at)
+        .join(InformationSystem, InformationSystem.system_id == SystemCredential.system_id)
+        .where(SystemCredential.credential_id == credential_id)
+    )
+    row = session.execute(stmt).first()
+    return AuthSnapshot(*row) if row else None
+
+
+def status_history(session: Session, system_id: int) -> Sequence[SystemStatusChange]:
+    stmt = select(SystemStatusChange).where(SystemStatusChange.system_id == system_id)
+    return session.scalars(stmt.order_by(SystemStatusChange.change_id)).all()
+
+
+def directory_rows(session: Session) -> Sequence[tuple[Organisation, InformationSystem, int | None]]:
+    """Systems that are live, suspended or onboarding past step 2, with their organisation and next step."""
+    newest = select(func.max(OnboardingRequest.request_id)).group_by(OnboardingRequest.system_id)
+    latest = (
+        select(OnboardingRequest.system_id, OnboardingRequest.next_step)
+        .where(OnboardingRequest.request_id.in_(newest))
+        .subquery()
+    )
+    stmt = (
+        select(Organisation, InformationSystem, latest.c.next_step)
+        .join(InformationSystem, InformationSystem.org_id == Organisation.org_id)
+        .outerjoin(latest, latest.c.system_id == InformationSystem.system_id)
+        .where(
+            InformationSystem.status.in_(("active", "suspended"))
+            | ((InformationSystem.status == "onboarding") & (latest.c.next_step > 2))
+        )
+        .order_by(Organisation.name, InformationSystem.identifier)
+    )
+    return [(org, system, next_step) for org, system, next_step in session.execute(stmt).all()]
+
+
+def suspended_until_before(session: Session, at: datetime) -> Sequence[InformationSystem]:
+    stmt = select(InformationSystem).where(
+        InformationSystem.status == "suspended", InformationSystem.suspended_until <= at
+    ).with_for_update(skip_locked=True)
+    return session.scalars(stmt).all()

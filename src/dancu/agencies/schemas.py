@@ -1,0 +1,246 @@
+"""Request and response shapes of connected systems (JSON over HTTP, and the CLI's JSON files)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from dancu.agencies.domain import ConnectionModel, CredentialKind, OrganisationType, SystemKind
+from dancu.agencies.identifiers import PART, InvalidIdentifier, parse_system
+from dancu.policy.domain import Service
+from dancu.registry.domain import RECORD_FIELDS
+
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, Field(min_length=1, max_length=500, pattern=NO_NUL)]
+LongText = Annotated[str, Field(min_length=1, max_length=5000, pattern=NO_NUL)]
+Part = Annotated[str, Field(min_length=1, max_length=64, pattern=PART.pattern)]
+
+
+def _known_field(name: str) -> str:
+    if name not in RECORD_FIELDS:
+        raise ValueError(f"unknown field {name!r}; fields are those of the population record")
+    return name
+
+
+def _system_identifier(value: str) -> str:
+    try:
+        return str(parse_system(value))
+    except InvalidIdentifier as error:
+        raise ValueError(str(error)) from None
+
+
+RecordField = Annotated[str, AfterValidator(_known_field)]
+SystemIdentifier = Annotated[str, Field(max_length=300), AfterValidator(_system_identifier)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrganisationIn(Strict):
+    instance: Part
+    member_class: Part
+    member_code: Part
+    name: Text
+    type: OrganisationType
+
+
+class SystemIn(Strict):
+    subsystem_code: Part
+    name: Text
+    kind: SystemKind = SystemKind.BUSINESS
+
+
+class FocalPointIn(Strict):
+    name: Text
+    position: Text = Field(description="Chức vụ — position")
+    function: Text = Field(description="Chức năng, nhiệm vụ — what they do for the connection")
+    phone: str = Field(min_length=6, max_length=20, pattern=r"^\+?[0-9 .()\-]{6,20}$")
+    email: str = Field(max_length=200, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")
+
+
+class DocumentIn(Strict):
+    name: Text
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the document, lowercase hex")
+
+
+class OnboardingCreate(Strict):
+    """Step 1 — the request letter (văn bản đề nghị)."""
+
+    organisation: OrganisationIn
+    system: SystemIn
+    legal_mandate: LongText = Field(description="Căn cứ pháp lý — the law or decision that mandates access")
+    purpose: LongText
+    services: list[Service] = Field(min_length=1)
+    fields: list[RecordField] = Field(min_length=1)
+    proposed_focal_point: FocalPointIn
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=50)
+    notes: LongText | None = None
+
+
+class StepBody(Strict):
+    """Steps 2–10: who acts comes from X-Dancu-Actor; ``data`` is checked against the step's own shape."""
+
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=50)
+    decision: Literal["approve", "reject"] | None = None
+    notes: LongText | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class FocalPointsData(Strict):
+    focal_points: list[FocalPointIn] = Field(default_factory=list, max_length=20,
+                                             description="Empty: publish the focal point proposed at step 1")
+
+
+class ShareItem(Strict):
+    dataset: Text
+    description: LongText | None = None
+    form: Literal["api", "file", "document", "portal"]
+    status: Literal["sharing", "ready", "planned"]
+
+
+class ReadinessData(Strict):
+    catalogue_url: Annotated[str, Field(max_length=500, pattern=r"^https?://[^\s\x00]+$")] | None = None
+    shares: list[ShareItem] = Field(min_length=1, max_length=200)
+
+
+class DesignData(Strict):
+    connection_model: ConnectionModel
+    via_platform: SystemIdentifier | None = None
+    summary: LongText | None = None
+
+
+class Assessment(Strict):
+    assessor: Text
+    assessed_on: date
+    result: Literal["passed", "failed"]
+    approved_by: Text | None = None
+
+
+class SecurityData(Strict):
+    security_level: int = Field(ge=1, le=5, description="Cấp độ an toàn hệ thống thông tin (1–5)")
+    attested_by: Text
+    assessment: Assessment
+
+
+class CredentialIn(Strict):
+    """A public JWK (private_key_jwt) or a client-certificate SHA-256 thumbprint (tls_client_auth)."""
+
+    jwk: dict[str, Any] | None = None
+    cert_thumbprint: Annotated[str, Field(max_length=100)] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> CredentialIn:
+        if (self.jwk is None) == (self.cert_thumbprint is None):
+            raise ValueError("give exactly one of jwk and cert_thumbprint")
+        return self
+
+
+class TestRunData(Strict):
+    result: Literal["passed", "failed"]
+    run_at: datetime | None = None
+    calls: int | None = Field(default=None, ge=0)
+
+
+class PolicyGrantIn(Strict):
+    services: list[Service] = Field(min_length=1)
+    fields: list[RecordField] = Field(default_factory=list)
+    purposes: list[Text] = Field(min_length=1)
+    legal_bases: list[Text] = Field(default_factory=list)
+    daily_quota: int = Field(gt=0, le=10**10)
+    rate_per_second: int = Field(gt=0, le=100_000)
+    must_name_end_user: bool = False
+
+
+class ProductionData(Strict):
+    credential: CredentialIn
+    policy: PolicyGrantIn
+
+
+class Empty(Strict):
+    pass
+
+
+STEP_DATA: dict[int, type[BaseModel]] = {
+    2: FocalPointsData, 3: ReadinessData, 4: DesignData, 5: SecurityData, 6: Empty, 7: CredentialIn,
+    8: TestRunData, 9: ProductionData, 10: Empty,
+}
+
+
+class CredentialCreate(CredentialIn):
+    kind: CredentialKind
+
+
+class SuspendBody(Strict):
+    reason: LongText
+    until: datetime | None = Field(default=None, description="Tự động hoạt động lại sau thời điểm này")
+
+
+class ReasonBody(Strict):
+    reason: LongText | None = None
+
+
+class StepView(BaseModel):
+    step: int
+    name_vi: str
+    actor: str
+    recorded_at: datetime
+    documents: list[dict[str, str]]
+    decision: str | None
+    notes: str | None
+    data: dict[str, Any]
+
+
+class OnboardingView(BaseModel):
+    request_id: int
+    system: str
+    state: str
+    next_step: int | None
+    next_step_name_vi: str | None
+    steps: list[StepView]
+
+
+class CredentialView(BaseModel):
+    kid: str
+    kind: str
+    method: str
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None
+
+
+class SystemView(BaseModel):
+    identifier: str
+    name: str
+    kind: str
+    organisation: str
+    organisation_type: str
+    status: str
+    status_reason: str | None
+    suspended_until: datetime | None
+    connection_model: str | None
+    via_platform: str | None
+    credentials: list[CredentialView]
+
+
+class MeView(BaseModel):
+    system: str
+    status: str
+    credential_kind: str
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+    credential_kind: CredentialKind
+
+
+class OAuthErrorBody(BaseModel):
+    """RFC 6749 §5.2 error; ``dancu_code`` adds our precise code where one exists."""
+
+    error: Literal["invalid_request", "invalid_client", "unsupported_grant_type", "unauthorized_client"]
+    error_description: str
+    dancu_code: str | None = None

@@ -1,0 +1,32 @@
+"""Errors of the exchange log."""
+
+from __future__ import annotations
+
+from dancu.errors import Conflict, DancuError, InvalidRequest, NotFound
+
+
+class LedgerUnavailable(DancuError):
+    """The log could not be written: the caller must refuse to answer (no answer without its log entry)."""
+
+    code = "ledger_unavailable"
+    status = 503
+    title_vi = "Nhật ký chia sẻ không khả dụng"
+    title_en = "Exchange log unavailable"
+
+
+class LedgerWriterBusy(Conflict):
+    code = "ledger_writer_busy"
+    title_vi = "Đã có tiến trình khác ghi nhật ký"
+    title_en = "Another process is writing the exchange log"
+
+
+class NoTreeHead(NotFound):
+    code = "no_tree_head"
+    title_vi = "Chưa có gốc cây nhật ký được ký"
+    title_en = "No signed tree head yet"
+
+
+class TreeSizeOutOfRange(InvalidRequest):
+    code = "tree_size_out_of_range"
+    title_vi = "Kích thước cây không hợp lệ"
+    title_en = "Tree size out of range"

@@ -1,0 +1,54 @@
+"""Tables of the exchange log.  ``ledger_entry`` is range-partitioned by month of ``recorded_at``; the
+partitions live in the ``ledger_partitions`` schema and are created by ``ledger_ensure_partition``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Index, Integer, LargeBinary, Text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dancu.db.base import Base
+
+PARTITION_SCHEMA = "ledger_partitions"
+
+
+class LedgerEntryRow(Base):
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        Index("ix_ledger_entry_seq", "seq"),
+        Index("ix_ledger_entry_personal_ids", "personal_ids", postgresql_using="gin"),
+        Index("ix_ledger_entry_client_system_recorded_at", "client_system", "recorded_at"),
+        {"postgresql_partition_by": "RANGE (recorded_at)"},
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    client_system: Mapped[str] = mapped_column(Text)
+    relaying_platform: Mapped[str | None] = mapped_column(Text)
+    end_user: Mapped[str | None] = mapped_column(Text)
+    service: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    personal_ids: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    fields_disclosed: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    result: Mapped[str] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(Text)
+    request_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    response_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    correlation_id: Mapped[str] = mapped_column(Text)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerTreeHeadRow(Base):
+    __tablename__ = "ledger_tree_head"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    timestamp_ms: Mapped[int] = mapped_column(BigInteger)
+    key_id: Mapped[str] = mapped_column(Text)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    frontier: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,120 @@
+"""Policy (chính sách chia sẻ): pure ``decide(policy, request) -> Decision``, deny by default.
+
+A policy lists what one system may do; anything it does not list is refused.  Every decision is
+explainable: a denial names the rule it broke and, where one is at fault, the field or value.
+Quota and rate are counted elsewhere (they need storage); their denials use the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Service(StrEnum):
+    VERIFY = "verify"
+    RETRIEVE = "retrieve"
+    BATCH_VERIFY = "batch_verify"
+    ENRICHMENT_PUSH = "enrichment_push"
+
+
+class Rule(StrEnum):
+    NO_POLICY = "no_policy"
+    SERVICE_NOT_ALLOWED = "service_not_allowed"
+    FIELD_NOT_ALLOWED = "field_not_allowed"
+    PURPOSE_MISSING = "purpose_missing"
+    PURPOSE_NOT_ALLOWED = "purpose_not_allowed"
+    LEGAL_BASIS_MISSING = "legal_basis_missing"
+    LEGAL_BASIS_NOT_ALLOWED = "legal_basis_not_allowed"
+    END_USER_REQUIRED = "end_user_required"
+    DAILY_QUOTA_EXCEEDED = "daily_quota_exceeded"
+    RATE_LIMITED = "rate_limited"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What one system may do.  Empty sets grant nothing."""
+
+    services: frozenset[str] = frozenset()
+    fields: frozenset[str] = frozenset()
+    purposes: frozenset[str] = frozenset()
+    legal_bases: frozenset[str] = frozenset()
+    daily_quota: int = 0
+    rate_per_second: int = 0
+    must_name_end_user: bool = False
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a system asks: a service over some fields, for a declared purpose."""
+
+    service: str
+    fields: frozenset[str] = frozenset()
+    purpose: str | None = None
+    legal_basis: str | None = None
+    end_user: str | None = None
+
+
+@dataclass(frozen=True)
+class Denial:
+    rule: Rule
+    field: str | None = None
+    value: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        out = {"rule": self.rule.value}
+        if self.field is not None:
+            out["field"] = self.field
+        if self.value is not None:
+            out["value"] = self.value
+        return out
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    denials: tuple[Denial, ...] = ()
+    fields: frozenset[str] = field(default_factory=frozenset)
+    policy_version: int | None = None
+
+    def explain(self) -> list[dict[str, str]]:
+        return [d.as_dict() for d in self.denials]
+
+
+def decide(policy: Policy | None, request: Request) -> Decision:
+    """Allow only when every rule passes; otherwise deny, naming every rule that failed."""
+    if policy is None:
+        return Decision(False, (Denial(Rule.NO_POLICY),))
+    denials = (*_service(policy, request), *_purpose(policy, request), *_fields(policy, request),
+               *_end_user(policy, request))
+    if denials:
+        return Decision(False, tuple(denials), policy_version=policy.version)
+    return Decision(True, fields=request.fields, policy_version=policy.version)
+
+
+def _service(policy: Policy, request: Request) -> Iterable[Denial]:
+    if request.service not in policy.services:
+        yield Denial(Rule.SERVICE_NOT_ALLOWED, value=request.service)
+
+
+def _purpose(policy: Policy, request: Request) -> Iterable[Denial]:
+    if not request.purpose or not request.purpose.strip():
+        yield Denial(Rule.PURPOSE_MISSING)
+    elif request.purpose not in policy.purposes:
+        yield Denial(Rule.PURPOSE_NOT_ALLOWED, value=request.purpose)
+    if request.legal_basis is not None and request.legal_basis not in policy.legal_bases:
+        yield Denial(Rule.LEGAL_BASIS_NOT_ALLOWED, value=request.legal_basis)
+    elif request.legal_basis is None and policy.legal_bases:
+        yield Denial(Rule.LEGAL_BASIS_MISSING)
+
+
+def _fields(policy: Policy, request: Request) -> Iterable[Denial]:
+    for name in sorted(request.fields - policy.fields):
+        yield Denial(Rule.FIELD_NOT_ALLOWED, field=name)
+
+
+def _end_user(policy: Policy, request: Request) -> Iterable[Denial]:
+    if policy.must_name_end_user and not (request.end_user and request.end_user.strip()):
+        yield Denial(Rule.END_USER_REQUIRED)

@@ -1,0 +1,46 @@
+"""Tables of policy: versioned per-system policies and the daily quota counters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Identity, Index, Integer, Text, func, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dancu.db.base import Base
+
+
+class PolicyVersion(Base):
+    """One version of a system's policy, in force from ``valid_from`` until ``valid_to`` (open when null)."""
+
+    __tablename__ = "policy_version"
+    __table_args__ = (
+        Index("uq_policy_version_system_id_version", "system_id", "version", unique=True),
+        Index("uq_policy_version_open", "system_id", unique=True, postgresql_where=text("valid_to IS NULL")),
+    )
+
+    policy_version_id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    system_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("information_system.system_id"))
+    version: Mapped[int] = mapped_column(Integer)
+    services: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    fields: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    purposes: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    legal_bases: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    daily_quota: Mapped[int] = mapped_column(BigInteger)
+    rate_per_second: Mapped[int] = mapped_column(Integer)
+    must_name_end_user: Mapped[bool] = mapped_column(Boolean)
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class QuotaUsage(Base):
+    """Requests counted per system per day (Asia/Ho_Chi_Minh calendar day), bumped by an upsert."""
+
+    __tablename__ = "quota_usage"
+
+    system_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    used: Mapped[int] = mapped_column(BigInteger)

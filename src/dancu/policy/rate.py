@@ -1,0 +1,37 @@
+"""Per-system rate limit (requests per second) as a token bucket, per process.
+
+With N worker processes each allows the full rate, so configure ``rate_per_second`` per worker or put a
+shared limiter in front; the daily quota (in the database) is exact whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from dancu.policy.domain import Denial, Rule
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+@dataclass
+class RateLimiter:
+    buckets: dict[int, _Bucket] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def allow(self, system_id: int, rate: int, now: float, amount: int = 1) -> Denial | None:
+        """Take ``amount`` tokens (``now`` in seconds, monotonic); a ``rate_limited`` denial when empty."""
+        if rate <= 0:
+            return Denial(Rule.RATE_LIMITED, value="0")
+        with self.lock:
+            bucket = self.buckets.setdefault(system_id, _Bucket(float(rate), now))
+            bucket.tokens = min(float(rate), bucket.tokens + (now - bucket.updated) * rate)
+            bucket.updated = now
+            if bucket.tokens < amount:
+                return Denial(Rule.RATE_LIMITED, value=str(rate))
+            bucket.tokens -= amount
+            return None

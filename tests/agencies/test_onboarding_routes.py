@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import httpx
+
+from tests.agencies.factories import (
+    ACTOR,
+    ClientKey,
+    approved_security,
+    assert_problem,
+    letter,
+    live_platform,
+    post_step,
+    step_body,
+    unique,
+    walk,
+)
+
+
+def test_a_bank_walks_ten_steps_to_go_live(http: httpx.Client) -> None:
+    request_id, identifier = walk(http)
+    view = http.get(f"/agencies/onboarding/{request_id}").json()
+    assert view["state"] == "live" and view["next_step"] is None
+    assert [s["step"] for s in view["steps"]] == list(range(1, 11))
+    assert all(s["actor"] == "officer-c06" and s["recorded_at"] for s in view["steps"])
+    assert view["steps"][4]["documents"][0]["name"] == "ho-so-cap-do-3.pdf"
+    system = http.get(f"/agencies/systems/{identifier}").json()
+    assert system["status"] == "active" and system["connection_model"] == "direct"
+    assert sorted(c["kind"] for c in system["credentials"]) == ["production", "test"]
+    policy = http.get(f"/agencies/systems/{identifier}/policy").json()
+    assert policy[0]["version"] == 1 and policy[0]["valid_to"] is None
+    assert policy[0]["fields"] == ["date_of_birth", "full_name"]
+
+
+def test_steps_out_of_order_are_refused_with_the_expected_step(http: httpx.Client) -> None:
+    request_id, _ = walk(http, until=3)
+    body = assert_problem(post_step(http, request_id, 5, step_body(5)), 409, "onboarding_step_out_of_order")
+    assert body["expected_step"] == 4 and body["given_step"] == 5
+    body = assert_problem(post_step(http, request_id, 3, step_body(3)), 409, "onboarding_step_out_of_order")
+    assert body["expected_step"] == 4
+
+
+def test_rejection_at_step_six_ends_the_request(http: httpx.Client) -> None:
+    request_id, identifier = walk(http, until=5)
+    no_reason = post_step(http, request_id, 6, {"decision": "reject"})
+    assert_problem(no_reason, 422, "onboarding_step_invalid")
+    rejected = post_step(http, request_id, 6, {"decision": "reject", "notes": "Không đủ căn cứ pháp lý"})
+    assert rejected.status_code == 200 and rejected.json()["state"] == "rejected"
+    body = assert_problem(post_step(http, request_id, 7, step_body(7, ClientKey())), 409,
+                          "onboarding_step_out_of_order")
+    assert body["expected_step"] is None
+    assert http.get(f"/agencies/systems/{identifier}").json()["status"] == "rejected"
+
+
+def test_document_axis_only_for_portal_and_procedure_systems(http: httpx.Client) -> None:
+    request_id, _ = walk(http, until=3)
+    axis = step_body(4, data={"connection_model": "document_axis"})
+    body = assert_problem(post_step(http, request_id, 4, axis), 422, "onboarding_step_invalid")
+    assert body["rule"] == "document_axis_not_allowed"
+    portal_id, _ = walk(http, until=3, kind="public_service_portal", org_type="public_service_provider")
+    assert post_step(http, portal_id, 4, axis).status_code == 200
+
+
+def test_relaying_platform_needs_an_approved_assessment(http: httpx.Client) -> None:
+    request_id, _ = walk(http, until=4, kind="integration_platform", org_type="ministry")
+    body = assert_problem(post_step(http, request_id, 5, step_body(5)), 422, "onboarding_step_invalid")
+    assert body["rule"] == "relay_approval_required"
+    assert post_step(http, request_id, 5, approved_security()).status_code == 200
+
+
+def test_connection_through_a_platform_needs_a_live_relaying_platform(http: httpx.Client) -> None:
+    request_id, _ = walk(http, until=3)
+    missing = step_body(4, data={"connection_model": "ndxp"})
+    rule = assert_problem(post_step(http, request_id, 4, missing), 422, "onboarding_step_invalid")["rule"]
+    assert rule == "platform_required"
+    unknown = step_body(4, data={"connection_model": "lgsp", "via_platform": "VN/GOV/NOPE/LGSP"})
+    rule = assert_problem(post_step(http, request_id, 4, unknown), 422, "onboarding_step_invalid")["rule"]
+    assert rule == "platform_not_approved"
+    via = step_body(4, data={"connection_model": "lgsp", "via_platform": live_platform(http)})
+    assert post_step(http, request_id, 4, via).json()["next_step"] == 5
+
+
+def test_security_level_below_three_and_failed_test_run_are_refused(http: httpx.Client) -> None:
+    request_id, _ = walk(http, until=4)
+    low = step_body(5)
+    low["data"]["security_level"] = 2
+    assert assert_problem(post_step(http, request_id, 5, low), 422, "onboarding_step_invalid")["rule"] == \
+        "security_level_too_low"
+    request_id, _ = walk(http, until=7)
+    failed = post_step(http, request_id, 8, {"data": {"result": "failed"}})
+    assert assert_problem(failed, 422, "onboarding_step_invalid")["rule"] == "test_not_passed"
+
+
+def test_policy_cannot_grant_beyond_the_request(http: httpx.Client) -> None:
+    request_id, _ = walk(http, until=8)
+    body = step_body(9, ClientKey())
+    body["data"]["policy"]["fields"] = ["full_name", "religion_code"]
+    problem = assert_problem(post_step(http, request_id, 9, body), 422, "onboarding_step_invalid")
+    assert problem["rule"] == "fields_beyond_request" and problem["beyond"] == ["religion_code"]
+
+
+def test_step_data_is_validated_and_actor_required(http: httpx.Client) -> None:
+    request_id, _ = walk(http, until=2)
+    bad = post_step(http, request_id, 3, {"data": {"shares": []}})
+    assert_problem(bad, 422, "validation_failed")
+    no_actor = http.post(f"/agencies/onboarding/{request_id}/steps/3", json=step_body(3))
+    assert_problem(no_actor, 422, "validation_failed")
+    unknown_field = letter(fields=["full_name", "shoe_size"])
+    assert_problem(http.post("/agencies/onboarding", json=unknown_field, headers=ACTOR), 422, "validation_failed")
+    assert_problem(http.get("/agencies/onboarding/999999999"), 404, "onboarding_not_found")
+
+
+def test_same_system_cannot_be_requested_twice_while_open(http: httpx.Client) -> None:
+    code = unique("DUP")
+    assert http.post("/agencies/onboarding", json=letter(member_code=code), headers=ACTOR).status_code == 201
+    again = http.post("/agencies/onboarding", json=letter(member_code=code), headers=ACTOR)
+    assert_problem(again, 409, "system_exists")

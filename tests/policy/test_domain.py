@@ -1,0 +1,78 @@
+"""decide(): deny by default, never beyond the policy, always explainable."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dancu.policy.domain import Decision, Policy, Request, Rule, Service, decide
+
+FIELDS = ["full_name", "date_of_birth", "sex", "religion_code", "ethnic_code", "permanent_address", "phone"]
+PURPOSES = ["kyc", "subscriber_check", "public_service", "inspection"]
+SERVICES = [s.value for s in Service] + ["delete_everything"]
+
+field_sets = st.frozensets(st.sampled_from(FIELDS))
+policies = st.builds(
+    Policy,
+    services=st.frozensets(st.sampled_from(SERVICES[:-1])),
+    fields=field_sets,
+    purposes=st.frozensets(st.sampled_from(PURPOSES)),
+    legal_bases=st.frozensets(st.sampled_from(["ND13", "TT46"])),
+    must_name_end_user=st.booleans(),
+)
+requests = st.builds(
+    Request,
+    service=st.sampled_from(SERVICES),
+    fields=field_sets,
+    purpose=st.one_of(st.none(), st.just(""), st.just("  "), st.sampled_from(PURPOSES)),
+    legal_basis=st.one_of(st.none(), st.sampled_from(["ND13", "TT46", "other"])),
+    end_user=st.one_of(st.none(), st.just("VN001099000123")),
+)
+
+
+@given(policies, requests)
+def test_never_beyond_the_policy(policy: Policy, request: Request) -> None:
+    decision = decide(policy, request)
+    if decision.allowed:
+        assert decision.fields <= policy.fields
+        assert request.fields <= policy.fields
+        assert request.service in policy.services
+        assert request.purpose and request.purpose.strip() and request.purpose in policy.purposes
+        assert not decision.denials
+    else:
+        assert decision.denials and not decision.fields
+
+
+@given(requests)
+def test_an_empty_policy_denies_everything(request: Request) -> None:
+    assert not decide(Policy(), request).allowed
+    assert decide(None, request).explain() == [{"rule": "no_policy"}]
+
+
+@given(policies, requests)
+def test_no_purpose_no_answer(policy: Policy, request: Request) -> None:
+    no_purpose = Request(request.service, request.fields, None, request.legal_basis, request.end_user)
+    decision = decide(policy, no_purpose)
+    assert not decision.allowed and Rule.PURPOSE_MISSING in {d.rule for d in decision.denials}
+
+
+def test_a_denial_names_the_rule_and_the_field() -> None:
+    policy = Policy(services=frozenset({"retrieve"}), fields=frozenset({"full_name"}),
+                    purposes=frozenset({"kyc"}), version=3)
+    decision = decide(policy, Request("retrieve", frozenset({"full_name", "religion"}), "kyc"))
+    assert decision == Decision(False, decision.denials, policy_version=3)
+    assert decision.explain() == [{"rule": "field_not_allowed", "field": "religion"}]
+    assert decide(policy, Request("verify", frozenset(), "kyc")).explain() == [
+        {"rule": "service_not_allowed", "value": "verify"}]
+    allowed = decide(policy, Request("retrieve", frozenset({"full_name"}), "kyc"))
+    assert allowed.allowed and allowed.fields == {"full_name"} and allowed.policy_version == 3
+
+
+def test_end_user_and_legal_basis_rules() -> None:
+    policy = Policy(services=frozenset({"verify"}), purposes=frozenset({"kyc"}), legal_bases=frozenset({"ND13"}),
+                    must_name_end_user=True)
+    rules = {d["rule"] for d in decide(policy, Request("verify", purpose="kyc")).explain()}
+    assert rules == {"legal_basis_missing", "end_user_required"}
+    assert decide(policy, Request("verify", purpose="kyc", legal_basis="ND13", end_user="u1")).allowed
+    other = decide(policy, Request("verify", purpose="kyc", legal_basis="X", end_user="u1"))
+    assert other.explain() == [{"rule": "legal_basis_not_allowed", "value": "X"}]
