@@ -259,3 +259,12 @@ def test_head_who_steps_down_frees_the_household(session: Session) -> None:
     assert record.household.head_personal_id is None
     other = create(session, household_id=household_id, relation_to_head="00")
     assert other.household.head_personal_id == other.resident.fields["personal_id"]
+
+
+def test_commune_must_belong_to_its_province(session: Session) -> None:
+    pid = create(session).resident.fields["personal_id"]
+    with pytest.raises(ValidationFailed) as raised:  # Phường Bến Thành is in Hồ Chí Minh (79), not Hà Nội
+        service.move_resident(context(session), pid, MoveRequest(current=Residence(province="01", commune="26743")))
+    assert [e["code"] for e in raised.value.extra["errors"]] == ["commune_not_in_province"]
+    moved = service.move_resident(context(session), pid, MoveRequest(current=Residence(province="79", commune="26743")))
+    assert moved.resident.fields["current_commune"] == "26743"

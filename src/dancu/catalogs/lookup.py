@@ -25,6 +25,7 @@ class _Catalog:
     valid: frozenset[str]  # valid on the snapshot date
     started: frozenset[str]  # valid on the date or before it (expired included)
     names: dict[str, str]  # code -> Vietnamese name, the valid entry's when there is one
+    parents: dict[str, str]  # code -> parent code (a commune's province)
 
 
 class CatalogLookup:
@@ -70,6 +71,11 @@ class CatalogLookup:
         found = self._catalogs.get(catalog)
         return found.names.get(code) if found is not None else None
 
+    def parent(self, catalog: str, code: str) -> str | None:
+        """The parent code of an entry (a commune's province), if it has one."""
+        found = self._catalogs.get(catalog)
+        return found.parents.get(code) if found is not None else None
+
     def codes(self, catalog: str) -> frozenset[str]:
         """Codes valid on the snapshot date; empty for an unknown or unloaded catalogue."""
         found = self._catalogs.get(catalog)
@@ -96,6 +102,7 @@ def _index(entries: Iterable[EntryRow], on: date) -> dict[str, _Catalog]:
     valid: dict[str, set[str]] = defaultdict(set)
     started: dict[str, set[str]] = defaultdict(set)
     labels: dict[str, dict[str, str]] = defaultdict(dict)
+    parents: dict[str, dict[str, str]] = defaultdict(dict)
     for entry in sorted(entries, key=lambda e: (e.catalog, e.code, e.valid_from)):
         if entry.valid_from > on:
             continue
@@ -105,7 +112,9 @@ def _index(entries: Iterable[EntryRow], on: date) -> dict[str, _Catalog]:
             valid[entry.catalog].add(entry.code)
         if is_valid or entry.code not in valid[entry.catalog]:
             labels[entry.catalog][entry.code] = entry.name_vi
-    return {c: _Catalog(frozenset(valid[c]), frozenset(started[c]), labels[c]) for c in started}
+            if entry.parent_code:
+                parents[entry.catalog][entry.code] = entry.parent_code
+    return {c: _Catalog(frozenset(valid[c]), frozenset(started[c]), labels[c], parents[c]) for c in started}
 
 
 def validate_code(

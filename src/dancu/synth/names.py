@@ -53,7 +53,7 @@ GIVEN_MALE = (
     "Vũ", "Vương", "Xuân", "An", "Bắc", "Cảnh", "Chiến", "Công", "Danh", "Định", "Đông", "Giang", "Hà", "Hạnh",
     "Hào", "Hiển", "Hiệu", "Hoài", "Học", "Hợp", "Hữu", "Kha", "Kỳ", "Lộc", "Luân", "Mẫn", "Nguyên", "Nhật",
     "Phi", "Phước", "Quốc", "Sỹ", "Tạo", "Thạch", "Thanh", "Thảo", "Thiên", "Thịnh", "Thọ", "Triều", "Trực",
-    "Tuyên", "Uy", "Văn", "Vĩnh", "Vỹ", "Yên", "Đăng", "Khoa", "Lân", "Ân", "Bách", "Đại", "Hưởng", "Kiệt",
+    "Tuyên", "Uy", "Vĩnh", "Vỹ", "Yên", "Đăng", "Khoa", "Lân", "Ân", "Bách", "Đại", "Hưởng", "Kiệt",
     "Lam", "Tùng", "Quyền", "Đoàn", "Chính", "Dương", "Hoàn", "Khiêm", "Sinh", "Sáng", "Tấn", "Thể", "Tuệ",
     "Tiệp", "Hiển", "Lượng", "Nhuận",
 )

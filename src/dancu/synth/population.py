@@ -65,6 +65,7 @@ class Person:
 class Household:
     old_province: str
     province: str  # 34-province code of permanent and current residence
+    commune: str  # commune code of permanent and current residence
     address: str
     residence_file_number: str
     ethnic: str
@@ -217,9 +218,11 @@ def _household(rng: random.Random, members: list[Person], seed: int, chunk: int,
     old = t.PROVINCE_BY_CODE[pick(rng.random(), _PROVINCE_CODES, t.PROVINCE_CUM)]
     ethnic_codes, ethnic_cum = t.ETHNIC_TABLES[old.zone]
     religion_codes, religion_cum = t.RELIGION_TABLES[old.region]
-    address = f"Số {rng.randint(1, 399)} đường {rng.choice(t.STREETS)}, {t.NEW_PROVINCE_NAMES[old.new_code]}"
+    commune, commune_name = rng.choice(t.COMMUNES_BY_PROVINCE[old.new_code])
+    address = (f"Số {rng.randint(1, 399)} đường {rng.choice(t.STREETS)}, {commune_name}, "
+               f"{t.NEW_PROVINCE_NAMES[old.new_code]}")
     file_number = f"{old.new_code}{(seed * 7_919 + chunk * 100_003 + index) % 10**10:010d}"
-    household = Household(old.code, old.new_code, address, file_number,
+    household = Household(old.code, old.new_code, commune, address, file_number,
                           pick(rng.random(), ethnic_codes, ethnic_cum),
                           pick(rng.random(), religion_codes, religion_cum), members)
     names, names_cum = family_names(old.region, household.ethnic)
@@ -238,6 +241,8 @@ def _household(rng: random.Random, members: list[Person], seed: int, chunk: int,
         person.middle = pick(rng.random(), middle, middle_cum)
         given, given_cum = GIVEN_TABLES[person.sex]
         person.given = pick(rng.random(), given, given_cum)
+        while person.given == person.middle:  # "Minh Minh" is not a name parents give
+            person.given = pick(rng.random(), given, given_cum)
         person.blood = pick(rng.random(), t.BLOOD_TYPES, t.BLOOD_CUM)
         person.marital = _marital(rng, person)
     return household

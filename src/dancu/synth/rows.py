@@ -16,13 +16,14 @@ from dancu.synth import tables as t
 from dancu.synth.population import Chunk, Household, Person, fold_name, relatives
 
 NULL = "\\N"
-HOUSEHOLD_COLUMNS = ("household_id", "head_resident_id", "residence_file_number", "province_code", "address",
-                     "created_at")
+HOUSEHOLD_COLUMNS = ("household_id", "head_resident_id", "residence_file_number", "province_code", "commune_code",
+                     "address", "created_at")
 RESIDENT_COLUMNS = (
     "resident_id", "personal_id", "full_name", "name_folded", "dob_year", "dob_month", "dob_day", "sex",
     "birth_place", "birth_place_province", "birth_registration_province", "home_town", "home_town_province",
     "ethnic_code", "religion_code", "nationality_code", "blood_type", "old_id_number", "id_cards", "relatives",
-    "permanent_province", "permanent_address", "current_province", "current_address", "residence_file_number",
+    "permanent_province", "permanent_commune", "permanent_address", "current_province", "current_commune",
+    "current_address", "residence_file_number",
     "marital_status", "household_id", "relation_to_head", "phone", "email", "sector_ids", "provenance",
     "version", "created_at", "updated_at",
 )
@@ -61,7 +62,7 @@ def household_text(chunk: Chunk, ids: Ids, created_at: datetime) -> str:
     stamp, lines, position = created_at.isoformat(), [], 0
     for household, household_id in zip(chunk.households, ids.households, strict=True):
         lines.append(f"{household_id}\t{ids.residents[position]}\t{household.residence_file_number}\t"
-                     f"{household.province}\t{household.address}\t{stamp}\n")
+                     f"{household.province}\t{household.commune}\t{household.address}\t{stamp}\n")
         position += len(household.members)
     return "".join(lines)
 
@@ -105,7 +106,8 @@ def _resident_line(household: Household, person: Person, household_id: int, ids:
         f"{person.dob_year}\t{_opt(person.dob_month)}\t{_opt(person.dob_day)}\t{person.sex}\t"
         f"{birth.name}\t{birth.code}\t{birth.code}\t{home.name}\t{home.code}\t"
         f"{household.ethnic}\t{household.religion}\tVN\t{person.blood}\t{_opt(person.old_id)}\t{cards}\t"
-        f"{links}\t{household.province}\t{household.address}\t{household.province}\t{household.address}\t"
+        f"{links}\t{household.province}\t{household.commune}\t{household.address}\t"
+        f"{household.province}\t{household.commune}\t{household.address}\t"
         f"{household.residence_file_number}\t{person.marital}\t{household_id}\t{person.relation}\t"
         f"{_opt(person.phone)}\t{_opt(person.email)}\t{{}}\t{provenance}\t1\t{stamp}\t{stamp}\n"
     )

@@ -10,8 +10,11 @@ mountains, Khmer in the Mekong delta, Gia-rai/Ê-đê/Ba-na in the Central Highl
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from itertools import accumulate
+
+from dancu.catalogs.loader import DATA_DIR as CATALOG_DATA_DIR
 
 
 @dataclass(frozen=True)
@@ -114,3 +117,19 @@ CARD_ISSUER = "Cục Cảnh sát QLHC về TTXH"
 HEAD, WIFE, HUSBAND, CHILD, FATHER, MOTHER = "00", "01", "02", "03", "06", "07"
 SINGLE, MARRIED, DIVORCED, WIDOWED = "1", "2", "3", "4"
 MALE, FEMALE = "1", "2"
+
+
+# Communes (xã/phường) of each current province, from the packaged commune catalogue.
+_COMMUNE_FILE = CATALOG_DATA_DIR / "communes_2025.csv"
+
+
+def _communes_by_province() -> dict[str, tuple[tuple[str, str], ...]]:
+    by_province: dict[str, list[tuple[str, str]]] = {}
+    with _COMMUNE_FILE.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if not row["valid_to"]:
+                by_province.setdefault(row["parent_code"], []).append((row["code"], row["name_vi"]))
+    return {province: tuple(communes) for province, communes in by_province.items()}
+
+
+COMMUNES_BY_PROVINCE = _communes_by_province()
