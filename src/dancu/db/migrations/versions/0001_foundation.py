@@ -17,7 +17,7 @@ depends_on = None
 NOW = sa.text("now()")
 
 
-def _timestamp(name: str, nullable: bool = False) -> sa.Column:
+def _timestamp(name: str, nullable: bool = False) -> "sa.Column[object]":
     return sa.Column(name, sa.DateTime(timezone=True), server_default=None if nullable else NOW,
                      nullable=nullable)
 
