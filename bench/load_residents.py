@@ -13,46 +13,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from contextlib import AbstractContextManager
 
 import psycopg
-from sqlalchemy.engine import make_url
 
 from dancu.db import Database
 from dancu.db import migrate as migrations
-from dancu.db.embedded import embedded_server_url
-from dancu.db.engine import libpq_url
+from dancu.db.scratch import scratch_database
 from dancu.synth.loader import DEFAULT_CHUNK_SIZE, load_population
 from dancu.synth.rows import RESIDENT_COLUMNS
 
 COLUMNS = ", ".join(RESIDENT_COLUMNS)
 
 
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    server = os.environ.get("DANCU_DATABASE_URL")
-    if not server:
-        folder = Path(tempfile.mkdtemp(prefix="dancu-bench-"))
-        try:
-            yield embedded_server_url(folder, database="dancu_bench")
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    name = f"dancu_bench_{uuid.uuid4().hex[:8]}"
-    admin = libpq_url(make_url(server).set(drivername="postgresql+psycopg").render_as_string(False))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(server).set(drivername="postgresql+psycopg", database=name).render_as_string(False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def fresh_database() -> AbstractContextManager[str]:
+    return scratch_database(os.environ.get("DANCU_DATABASE_URL"), prefix="dancu_bench")
 
 
 def export_residents(conn: psycopg.Connection) -> bytes:

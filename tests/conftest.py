@@ -8,41 +8,26 @@ import os
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 
 import httpx
-import psycopg
 import pytest
 import uvicorn
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from dancu.app import create_app
 from dancu.db import Database
 from dancu.db import migrate as migrations
 from dancu.db.embedded import embedded_server_url
-from dancu.db.engine import libpq_url
-
-
-def _server_database(base_url: str) -> Iterator[str]:
-    """A throw-away database on a running server, dropped afterwards."""
-    name = f"dancu_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = libpq_url(make_url(base_url).set(drivername="postgresql+psycopg").render_as_string(False))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(base_url).set(drivername="postgresql+psycopg", database=name).render_as_string(False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+from dancu.db.scratch import scratch_database
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server_url = os.environ.get("DANCU_TEST_DATABASE_URL")
     if server_url:
-        yield from _server_database(server_url)
+        with scratch_database(server_url, prefix="dancu_test") as url:
+            yield url
     else:
         yield embedded_server_url(tmp_path_factory.mktemp("embedded"), database="dancu_test")
 
