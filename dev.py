@@ -31,7 +31,7 @@ def _fingerprint(extra: str) -> str:
 
 
 def ensure_installed(extra: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 — this file runs on whatever python3 the newcomer has
         sys.exit(f"dancu needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not (BIN / "python").exists():
         print("creating .venv …", flush=True)
@@ -47,6 +47,29 @@ def ensure_installed(extra: str) -> None:
     stamp.write_text(wanted)
 
 
+def ensure_test_peers() -> None:
+    """What the browser and SMSC tests need: Debian's chromium and the npm test peers (tests skip without them)."""
+    import shutil
+
+    if Path("/usr/bin/chromium").exists():
+        pass
+    elif hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("installing chromium (apt-get) for the browser tests …", flush=True)
+        subprocess.run(["apt-get", "update", "-q"], check=False)
+        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], check=False)
+    else:
+        print("notice: /usr/bin/chromium is missing and cannot be installed here (needs root and apt-get); "
+              "browser tests will be skipped", flush=True)
+    peers = ROOT / "tests" / "peers"
+    if (peers / "node_modules").exists():
+        return
+    if shutil.which("node") and shutil.which("npm"):
+        print("installing the npm test peers (npm ci --prefix tests/peers) …", flush=True)
+        subprocess.run(["npm", "ci", "--prefix", str(peers), "--no-audit", "--no-fund"], check=False)
+    else:
+        print("notice: node/npm not found; the SMPP (SMSC) tests will be skipped", flush=True)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("up", "test"):
         print(__doc__)
@@ -56,6 +79,7 @@ def main(argv: list[str]) -> int:
         ensure_installed("")
         return subprocess.call([str(BIN / "dancu"), "up", *rest], cwd=ROOT)
     ensure_installed("dev")
+    ensure_test_peers()
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
 
 

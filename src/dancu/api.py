@@ -9,11 +9,17 @@ def include_routers(app: FastAPI) -> None:
     from dancu.agencies.public_routes import router as agencies_public
     from dancu.agencies.routes import router as agencies
     from dancu.catalogs.routes import router as catalogs
+    from dancu.citizen.routes import router as citizen
+    from dancu.exchange.routes import router as exchange
     from dancu.ledger.routes import router as ledger
     from dancu.registry.routes import router as registry
+    from dancu.sync.routes import router as sync
 
     app.include_router(agencies)
     app.include_router(agencies_public)
     app.include_router(catalogs)
+    app.include_router(citizen)
+    app.include_router(exchange)
     app.include_router(ledger)
     app.include_router(registry)
+    app.include_router(sync)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -20,8 +23,23 @@ Errors are returned as RFC 9457 `application/problem+json` with a stable `code`,
 """
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Per process: the exchange runtime and its one ledger writer (app.state.ledger_writer)."""
+    from dancu.exchange.runtime import Runtime
+
+    runtime = Runtime.for_database(app.state.database)
+    app.state.exchange = runtime
+    app.state.ledger_writer = runtime.ledger
+    await runtime.start()
+    try:
+        yield
+    finally:
+        await runtime.stop()
+
+
 def create_app(database: Database) -> FastAPI:
-    app = FastAPI(title="dancu", version=__version__, description=DESCRIPTION)
+    app = FastAPI(title="dancu", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.database = database
     install_problem_handlers(app)
     install_metrics(app)

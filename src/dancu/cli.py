@@ -9,6 +9,7 @@ from rich.console import Console
 
 from dancu.agencies.cli import app as agencies_app
 from dancu.catalogs.cli import app as catalogs_app
+from dancu.citizen.cli import app as citizen_app
 from dancu.config import get_settings
 from dancu.db import get_database
 from dancu.db import migrate as migrations
@@ -16,6 +17,7 @@ from dancu.errors import DancuError
 from dancu.kit.logs import configure_logging
 from dancu.ledger.cli import app as ledger_app
 from dancu.registry.cli import app as registry_app
+from dancu.sync.cli import app as sync_app
 from dancu.synth.cli import app as synth_app
 
 app = typer.Typer(help="dancu — Cơ sở dữ liệu quốc gia về dân cư / national population database.",
@@ -24,8 +26,10 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 app.add_typer(db_app, name="db")
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(catalogs_app, name="catalogs")
+app.add_typer(citizen_app, name="citizen")
 app.add_typer(registry_app, name="registry")
 app.add_typer(synth_app, name="synth")
+app.add_typer(sync_app, name="sync")
 app.add_typer(ledger_app, name="log")
 console = Console(stderr=True)
 

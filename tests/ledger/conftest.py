@@ -13,7 +13,7 @@ from dancu.ledger.writer import LedgerWriter
 
 def truncate_ledger(database: Database) -> None:
     with database.raw_connection(autocommit=True) as conn:
-        conn.execute("TRUNCATE ledger_entry, ledger_tree_head")
+        conn.execute("TRUNCATE ledger_entry, ledger_tree_head, ledger_archive, ledger_node")  # and ledger_state
 
 
 @pytest.fixture

@@ -64,3 +64,15 @@ def test_postgresql_rendering_equals_the_definition(session: Session, item: Reco
     rendered = session.execute(text(f"SELECT {repository.CANONICAL_SQL} FROM (SELECT {select}) AS ledger_entry"),
                                params).scalar_one()
     assert bytes(rendered) == canonical_bytes_reference(item)
+
+
+@settings(max_examples=200, deadline=None)
+@given(recorded())
+def test_prepared_entries_render_the_canonical_bytes(item: RecordedEntry) -> None:
+    from dancu.ledger.domain import format_time
+    from dancu.ledger.encoding import prepare
+
+    ts = format_time(item.recorded_at).encode()
+    prepared = prepare(item.entry)
+    assert prepared.canonical(item.seq, ts) == canonical_bytes_reference(item)
+    assert prepared.leaf_hash(item.seq, ts) == entry_leaf_hash(item)

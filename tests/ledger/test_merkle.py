@@ -138,3 +138,18 @@ def test_frontier_extends_incrementally(first: int, more: int) -> None:
     assert restored.root() == merkle.root(leaves)
     assert [end - start for start, end in restored.ranges()] == [
         1 << b for b in reversed(range(restored.size.bit_length())) if restored.size >> b & 1]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 4))
+def test_recorded_nodes_are_the_roots_of_their_subtrees(size: int, min_level: int) -> None:
+    leaves = [merkle.leaf_hash(b"%d" % i) for i in range(size)]
+    frontier, nodes = merkle.Frontier(), list[tuple[int, int, bytes]]()
+    for leaf in leaves:
+        frontier.append_recording(leaf, min_level, nodes)
+    assert frontier.root() == merkle.root(leaves)
+    expected = {(level, idx) for level in range(min_level, size.bit_length())
+                for idx in range(size >> level)}
+    assert {(level, idx) for level, idx, _ in nodes} == expected
+    for level, idx, node in nodes:
+        assert node == merkle.root(leaves[idx << level:(idx + 1) << level])

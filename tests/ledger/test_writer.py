@@ -12,7 +12,7 @@ import pytest
 from dancu.db import Database
 from dancu.db.engine import libpq_url
 from dancu.ledger.domain import Receipt
-from dancu.ledger.errors import LedgerUnavailable, LedgerWriterBusy
+from dancu.ledger.errors import LedgerUnavailable
 from dancu.ledger.writer import LedgerWriter
 from tests.ledger.factories import make_entry
 
@@ -55,10 +55,13 @@ def test_restart_continues_the_sequence(empty_ledger: Database) -> None:
             assert [w.append(make_entry(i)).seq for i in range(3)] == list(range(expected, expected + 3))
 
 
-def test_a_second_writer_fails_loudly(writer: LedgerWriter, empty_ledger: Database) -> None:
+def test_two_writers_in_one_process_interleave_densely(writer: LedgerWriter, empty_ledger: Database) -> None:
     url = libpq_url(empty_ledger.url)
-    with pytest.raises(LedgerWriterBusy):
-        LedgerWriter(lambda: psycopg.connect(url)).start()
+    with LedgerWriter(lambda: psycopg.connect(url)) as other, ThreadPoolExecutor(8) as pool:
+        receipts = list(pool.map(lambda i: (writer if i % 2 else other).append(make_entry(i)), range(400)))
+    assert sorted(r.seq for r in receipts) == list(range(400))
+    rows = _rows(empty_ledger)
+    assert all(rows[r.seq][0] == r.leaf_hash for r in receipts)
 
 
 class _FailingCopy(LedgerWriter):
@@ -66,18 +69,17 @@ class _FailingCopy(LedgerWriter):
 
     armed = threading.Event()
 
-    def _ensure_partitions(self, receipts: list[Receipt]) -> None:
-        super()._ensure_partitions(receipts)
+    def _copy(self, conn: psycopg.Connection, data: bytes) -> None:
+        super()._copy(conn, data)  # the rows are written...
         if self.armed.is_set():
-            assert self._conn is not None
-            self._conn.execute("INSERT INTO ledger_entry (seq) VALUES (-1)")  # violates NOT NULL: aborts
+            conn.execute("INSERT INTO ledger_entry (seq) VALUES (-1)")  # ...then NOT NULL aborts the transaction
 
 
 def test_a_failed_write_refuses_every_waiter_and_keeps_nothing(empty_ledger: Database) -> None:
     url = libpq_url(empty_ledger.url)
     with _FailingCopy(lambda: psycopg.connect(url)) as w:
         w.append(make_entry(0))
-        w.armed.set()
+        _FailingCopy.armed.set()
         barrier = threading.Barrier(6)
 
         def attempt(i: int) -> BaseException | Receipt:
@@ -92,7 +94,7 @@ def test_a_failed_write_refuses_every_waiter_and_keeps_nothing(empty_ledger: Dat
         assert all(isinstance(o, LedgerUnavailable) for o in outcomes)
         assert outcomes[0].status == 503 and outcomes[0].code == "ledger_unavailable"  # type: ignore[union-attr]
         assert sorted(_rows(empty_ledger)) == [0]
-        w.armed.clear()
+        _FailingCopy.armed.clear()
         assert w.append(make_entry(9)).seq == 1  # recovers, no gap
 
 
@@ -111,3 +113,50 @@ def test_an_unreachable_database_refuses_the_caller(empty_ledger: Database) -> N
         w._conn.close()  # the server goes away
         with pytest.raises(LedgerUnavailable):
             w.append(make_entry(1))
+
+
+def test_time_never_goes_back_along_seq_when_clocks_disagree(empty_ledger: Database) -> None:
+    from datetime import UTC, datetime
+
+    url = libpq_url(empty_ledger.url)
+    ahead, behind = datetime(2027, 3, 2, tzinfo=UTC), datetime(2026, 12, 15, tzinfo=UTC)
+    with LedgerWriter(lambda: psycopg.connect(url), clock=lambda: ahead) as fast, \
+            LedgerWriter(lambda: psycopg.connect(url), clock=lambda: behind) as slow:
+        first = fast.append(make_entry(0))
+        second = slow.append(make_entry(1))
+    assert (first.seq, second.seq) == (0, 1) and second.recorded_at == ahead  # not the slow clock's time
+    with empty_ledger.raw_connection() as conn:
+        stored = conn.execute("SELECT recorded_at FROM ledger_entry WHERE seq = 1").fetchone()
+    assert stored is not None and stored[0] == ahead
+
+
+def test_a_group_is_committed_together(writer: LedgerWriter, empty_ledger: Database) -> None:
+    async def run() -> tuple[list[Receipt], list[Receipt], Receipt]:
+        group = writer.append_many_async([make_entry(i, correlation_id=f"g{i}") for i in range(300)])
+        others = asyncio.gather(*(writer.append_async(make_entry(i)) for i in range(50)))
+        return await group, list(await others), await writer.append_async(make_entry(999))
+
+    group, others, last = asyncio.run(run())
+    assert [r.seq for r in group] == list(range(group[0].seq, group[0].seq + 300))  # consecutive, in order
+    assert len({r.recorded_at for r in group}) == 1  # one batch, one commit
+    rows = _rows(empty_ledger)
+    assert sorted(rows) == list(range(351))
+    assert all(rows[r.seq] == (r.leaf_hash, f"g{i}") for i, r in enumerate(group))
+    assert asyncio.run(_empty(writer)) == [] and last.seq == 350 and len(others) == 50
+
+
+async def _empty(writer: LedgerWriter) -> list[Receipt]:
+    return await writer.append_many_async([])
+
+
+def test_a_failed_group_refuses_all_of_it(empty_ledger: Database) -> None:
+    url = libpq_url(empty_ledger.url)
+    with _FailingCopy(lambda: psycopg.connect(url)) as w:
+        _FailingCopy.armed.set()
+        try:
+            with pytest.raises(LedgerUnavailable):
+                asyncio.run(w.append_many_async([make_entry(i) for i in range(20)]))
+        finally:
+            _FailingCopy.armed.clear()
+        assert _rows(empty_ledger) == {}
+        assert [r.seq for r in asyncio.run(w.append_many_async([make_entry(1), make_entry(2)]))] == [0, 1]

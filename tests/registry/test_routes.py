@@ -76,7 +76,8 @@ def test_rejected_request_changes_nothing(http: httpx.Client) -> None:
         422,
         "validation_failed",
     )
-    assert http.get("/registry/residents", params={"name": name}).json()["items"] == []
+    found = http.get("/registry/residents", params={"name": name}).json()["items"]
+    assert name not in {item["full_name"] for item in found}  # similar names of others may be listed
     record = create(http)
     pid = record["resident"]["fields"]["personal_id"]
     bad = {"changes": {"blood_type": "Z"}, "expected_version": 1, "reason": "x"}

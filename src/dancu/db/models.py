@@ -1,11 +1,14 @@
 """Imports every capability's models so Alembic and tests see the whole schema."""
 
-import dancu.agencies.models  # noqa: F401 — connected systems and their policy tables
+import dancu.agencies.models
+import dancu.citizen.models  # noqa: F401 — SMS, portal accounts and sessions, correction requests
 from dancu.catalogs.models import CatalogEntry, CatalogMapping, CatalogVersion
 from dancu.db.base import Base
+from dancu.exchange import models as exchange_models  # noqa: F401 — staging of verify jobs
 from dancu.jobs.models import Job
 from dancu.ledger.models import LedgerEntryRow, LedgerTreeHeadRow
 from dancu.registry.models import Household, PersonalIdNumber, PersonalIdSequence, Resident, ResidentChange
+from dancu.sync import models as sync_models  # noqa: F401 — sector synchronisation tables
 
 __all__ = [
     "Base",

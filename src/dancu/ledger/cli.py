@@ -11,7 +11,7 @@ from rich.table import Table
 
 from dancu.config import get_settings
 from dancu.db import get_database
-from dancu.ledger import service
+from dancu.ledger import cli_archive, cli_inspection, service
 from dancu.ledger.schemas import TreeHeadOut
 from dancu.ledger.signing import load_signer
 from dancu.ledger.verify import Report, verify_log
@@ -35,6 +35,9 @@ def verify(public_key: str = typer.Option(None, help="Base64 Ed25519 public key 
 
 def _print(report: Report) -> None:
     console.print(f"{report.entries:,} entries, {report.heads} signed tree heads, {report.seconds:.1f} s")
+    if report.pruned:
+        console.print(f"seq 0..{report.pruned - 1} pruned: verified from the stored frontier; check their archives "
+                      "with 'dancu log verify-archive'")
     if report.ok:
         console.print("[bold green]OK[/]: every entry and every signed root recomputes")
         return
@@ -70,3 +73,7 @@ def consistency(first: int, second: int) -> None:
     """Consistency proof between tree sizes FIRST and SECOND as JSON."""
     with get_database().sessions() as session:
         typer.echo(json.dumps(service.consistency(session, first, second), indent=2))
+
+
+cli_inspection.register(app)
+cli_archive.register(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dancu.errors import Conflict, DancuError, InvalidRequest, NotFound
+from dancu.errors import DancuError, InvalidRequest, NotFound
 
 
 class LedgerUnavailable(DancuError):
@@ -12,12 +12,6 @@ class LedgerUnavailable(DancuError):
     status = 503
     title_vi = "Nhật ký chia sẻ không khả dụng"
     title_en = "Exchange log unavailable"
-
-
-class LedgerWriterBusy(Conflict):
-    code = "ledger_writer_busy"
-    title_vi = "Đã có tiến trình khác ghi nhật ký"
-    title_en = "Another process is writing the exchange log"
 
 
 class NoTreeHead(NotFound):
@@ -30,3 +24,18 @@ class TreeSizeOutOfRange(InvalidRequest):
     code = "tree_size_out_of_range"
     title_vi = "Kích thước cây không hợp lệ"
     title_en = "Tree size out of range"
+
+
+class InvalidPeriod(InvalidRequest):
+    code = "invalid_period"
+    title_vi = "Khoảng thời gian không hợp lệ"
+    title_en = "Invalid period"
+
+
+class ArchiveError(DancuError):
+    """An archive cannot be written, verified or pruned (the log is left as it was)."""
+
+    code = "ledger_archive_error"
+    status = 409
+    title_vi = "Lỗi lưu trữ nhật ký"
+    title_en = "Exchange-log archive error"

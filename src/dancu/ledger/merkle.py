@@ -161,6 +161,21 @@ class Frontier:
         for leaf in leaves:
             self.append(leaf)
 
+    def append_recording(self, leaf: bytes, min_level: int, out: list[tuple[int, int, bytes]]) -> None:
+        """Append, adding to ``out`` each completed subtree of ``min_level`` or above as
+        ``(level, index, root)``: the subtree over leaves [index·2^level, (index+1)·2^level)."""
+        nodes, sha = self.nodes, hashlib.sha256
+        size, level, end = self.size, 0, self.size + 1
+        nodes.append(leaf)
+        while size & 1:
+            right = nodes.pop()
+            nodes[-1] = sha(b"\x01" + nodes[-1] + right).digest()
+            size >>= 1
+            level += 1
+            if level >= min_level:
+                out.append((level, (end >> level) - 1, nodes[-1]))
+        self.size = end
+
     def root(self) -> bytes:
         if not self.nodes:
             return EMPTY_ROOT

@@ -3,9 +3,20 @@ partitions live in the ``ledger_partitions`` schema and are created by ``ledger_
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, LargeBinary, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -20,6 +31,7 @@ class LedgerEntryRow(Base):
         Index("ix_ledger_entry_seq", "seq"),
         Index("ix_ledger_entry_personal_ids", "personal_ids", postgresql_using="gin"),
         Index("ix_ledger_entry_client_system_recorded_at", "client_system", "recorded_at"),
+        Index("ix_ledger_entry_recorded_at", "recorded_at", postgresql_using="brin"),
         {"postgresql_partition_by": "RANGE (recorded_at)"},
     )
 
@@ -52,3 +64,41 @@ class LedgerTreeHeadRow(Base):
     key_id: Mapped[str] = mapped_column(Text)
     signature: Mapped[bytes] = mapped_column(LargeBinary)
     frontier: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerStateRow(Base):
+    """The one row every writer process locks to take the next seq numbers; also the prune point."""
+
+    __tablename__ = "ledger_state"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_ledger_state_single_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    next_seq: Mapped[int] = mapped_column(BigInteger)
+    last_recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pruned_size: Mapped[int] = mapped_column(BigInteger)
+    pruned_frontier: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerArchiveRow(Base):
+    """One closed month written to an archive file (and, once past retention, its partition dropped)."""
+
+    __tablename__ = "ledger_archive"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    first_seq: Mapped[int] = mapped_column(BigInteger)
+    end_seq: Mapped[int] = mapped_column(BigInteger)
+    file_name: Mapped[str] = mapped_column(Text)
+    file_sha256: Mapped[bytes] = mapped_column(LargeBinary)
+    end_root: Mapped[bytes] = mapped_column(LargeBinary)
+    archived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    pruned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LedgerNodeRow(Base):
+    """Root of the complete subtree over leaves [idx·2^level, (idx+1)·2^level), cached for proofs."""
+
+    __tablename__ = "ledger_node"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from dancu.ledger.domain import CANONICAL_KEYS, EntryKind, LedgerEntry, RecordedEntry, TreeHead
 
-WRITER_LOCK = 0x6C6F6700_6461  # "log\0da": one ledger writer per database
 ENTRY_COLUMNS = (
     "seq", "recorded_at", "kind", "client_system", "relaying_platform", "end_user", "service", "purpose",
     "legal_basis", "personal_ids", "fields_disclosed", "result", "error_code", "request_hash",
@@ -36,29 +35,36 @@ RECOMPUTED_SQL = f"sha256('\\x00'::bytea || {CANONICAL_SQL})"
 
 
 # -- writer -------------------------------------------------------------------------------------------
-def try_writer_lock(conn: psycopg.Connection) -> bool:
-    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (WRITER_LOCK,)).fetchone()
-    return bool(row and row[0])
+CLAIM_SQL = ("UPDATE ledger_state SET next_seq = next_seq + %(n)s,"
+             " last_recorded_at = greatest(last_recorded_at, %(now)s)"
+             " WHERE id = 1 RETURNING next_seq - %(n)s, last_recorded_at")
 
 
-def release_writer_lock(conn: psycopg.Connection) -> None:
-    conn.rollback()
-    conn.execute("SELECT pg_advisory_unlock(%s)", (WRITER_LOCK,))
-    conn.commit()
+def claim_seqs(conn: psycopg.Connection, count: int, now: datetime) -> tuple[int, datetime]:
+    """Take ``count`` consecutive seq numbers and the batch time (never before the previous batch's).
+
+    The row lock taken here is held until the caller commits or rolls back, so batches of all
+    writer processes are written one after another in seq order, and a rolled-back batch gives its
+    numbers back.
+    """
+    row = conn.execute(CLAIM_SQL, {"n": count, "now": now}, prepare=True).fetchone()
+    assert row is not None, "ledger_state has no row: run the migrations"
+    return int(row[0]), row[1]
 
 
 def next_seq(conn: psycopg.Connection) -> int:
-    row = conn.execute("SELECT coalesce(max(seq) + 1, 0) FROM ledger_entry").fetchone()
+    row = conn.execute("SELECT next_seq FROM ledger_state WHERE id = 1").fetchone()
     return int(row[0]) if row else 0
-
-
-def last_recorded_at(conn: psycopg.Connection) -> datetime | None:
-    row = conn.execute("SELECT max(recorded_at) FROM ledger_entry").fetchone()
-    return row[0] if row else None
 
 
 def ensure_partition(conn: psycopg.Connection, moment: datetime) -> None:
     conn.execute("SELECT ledger_ensure_partition(%s)", (moment,))
+
+
+def copy_text(conn: psycopg.Connection, data: bytes) -> None:
+    """Rows already in COPY text format (see encoding.copy_row)."""
+    with conn.cursor() as cur, cur.copy(f"COPY ledger_entry ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as copy:
+        copy.write(data)
 
 
 def entry_row(recorded: RecordedEntry, leaf: bytes) -> tuple[Any, ...]:
@@ -103,6 +109,19 @@ def leaf_hashes(session: Session, start: int, end: int) -> list[bytes]:
     return [bytes(r[0]) for r in rows]
 
 
+def save_nodes(session: Session, nodes: list[tuple[int, int, bytes]]) -> None:
+    if nodes:
+        session.execute(text("INSERT INTO ledger_node (level, idx, hash) VALUES (:l, :i, :h) "
+                             "ON CONFLICT (level, idx) DO NOTHING"),
+                        [{"l": level, "i": idx, "h": node} for level, idx, node in nodes])
+
+
+def node_at(session: Session, level: int, idx: int) -> bytes | None:
+    row = session.execute(text("SELECT hash FROM ledger_node WHERE level = :l AND idx = :i"),
+                          {"l": level, "i": idx}).first()
+    return bytes(row[0]) if row else None
+
+
 _CHECK_ROW = struct.Struct(">hiqi32si32s")  # field count, (len, seq), (len, stored), (len, recomputed)
 _STORED_32 = "CASE WHEN octet_length(leaf_hash) = 32 THEN leaf_hash ELSE sha256(leaf_hash) END"
 
@@ -130,6 +149,12 @@ def stream_checks(conn: psycopg.Connection, start: int, end: int) -> Iterator[tu
                 yield seq, stored, recomputed
             buffer = buffer[usable:]
     # the 2-byte trailer (-1) is what remains
+
+
+def prune_point(session: Session) -> tuple[int, bytes]:
+    """(size, frontier) of the tree where pruned partitions end (0, b"" when nothing was pruned)."""
+    row = session.execute(text("SELECT pruned_size, pruned_frontier FROM ledger_state WHERE id = 1")).first()
+    return (int(row[0]), bytes(row[1])) if row else (0, b"")
 
 
 # -- tree heads ---------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Exchange-log API: signed tree heads and RFC 9162 proofs."""
+"""Exchange-log API: signed tree heads and RFC 9162 proofs; inspection and access history (inspection_routes)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from dancu.kit.http import DbSession as DB
 from dancu.ledger import service
+from dancu.ledger.inspection_routes import router as inspection_router
 from dancu.ledger.schemas import ConsistencyProofOut, InclusionProofOut, TreeHeadOut
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
@@ -28,3 +29,6 @@ def inclusion_proof(session: DB, seq: int, tree_size: Annotated[int | None, Quer
 def consistency_proof(session: DB, first: Annotated[int, Query(ge=1)], second: Annotated[int, Query(ge=1)]
                       ) -> ConsistencyProofOut:
     return ConsistencyProofOut.model_validate(service.consistency(session, first, second))
+
+
+router.include_router(inspection_router)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from dancu.ledger.domain import TreeHead
 
@@ -39,3 +41,79 @@ class ConsistencyProofOut(BaseModel):
     first: int
     second: int
     proof: list[str]
+
+
+class EntryOut(BaseModel):
+    """One log entry as an inspector sees it (hashes in hex)."""
+
+    seq: int
+    recorded_at: datetime
+    kind: str
+    client_system: str
+    relaying_platform: str | None
+    end_user: str | None
+    service: str
+    purpose: str
+    legal_basis: str | None
+    personal_ids: list[str]
+    fields_disclosed: list[str]
+    result: str
+    error_code: str | None
+    request_hash: str
+    response_hash: str
+    latency_ms: int
+    correlation_id: str
+    leaf_hash: str
+
+    @classmethod
+    def of(cls, row: Any) -> EntryOut:
+        m = dict(row._mapping)
+        for key in ("request_hash", "response_hash", "leaf_hash"):
+            m[key] = bytes(m[key]).hex()
+        return cls.model_validate(m)
+
+
+class EntryPage(BaseModel):
+    items: list[EntryOut]
+    next_before: int | None = Field(description="Pass as ?before= for the next (older) page; null at the end")
+
+
+class SystemReportOut(BaseModel):
+    system: str
+    first_day: date
+    last_day: date
+    days: list[dict[str, Any]]
+    denials: list[dict[str, Any]]
+    fields: list[dict[str, Any]]
+    purposes: list[dict[str, Any]]
+    services: list[dict[str, Any]]
+
+
+class FlagOut(BaseModel):
+    system: str
+    day: date
+    kind: str
+    explanation: str
+    figures: dict[str, float]
+
+
+class AccessOut(BaseModel):
+    """One use of a resident's data: who (agency and system), when, why, which fields."""
+
+    seq: int
+    recorded_at: datetime
+    client_system: str
+    system_name: str | None
+    organisation_name: str | None
+    relaying_platform: str | None
+    service: str
+    purpose: str
+    legal_basis: str | None
+    fields_disclosed: list[str]
+    result: str
+    error_code: str | None
+
+
+class AccessPage(BaseModel):
+    items: list[AccessOut]
+    next_before: int | None

@@ -13,6 +13,7 @@ from dancu.ledger.errors import NoTreeHead, TreeSizeOutOfRange
 from dancu.ledger.signing import Signer
 
 CHUNK = 100_000
+NODE_LEVEL = 8  # interior nodes over 256 leaves and more are cached (about 1 row per 128 entries)
 
 
 def _frontier(head: TreeHead | None) -> merkle.Frontier:
@@ -33,7 +34,10 @@ def publish_tree_head(session: Session, signer: Signer, now_ms: Callable[[], int
         if len(leaves) != end - start:
             raise TreeSizeOutOfRange("Nhật ký bị thiếu mục; hãy chạy 'dancu log verify'.",
                                      f"entries missing between {start} and {end}; run 'dancu log verify'")
-        frontier.extend(leaves)
+        nodes: list[tuple[int, int, bytes]] = []
+        for leaf in leaves:
+            frontier.append_recording(leaf, NODE_LEVEL, nodes)
+        repository.save_nodes(session, nodes)
     timestamp = now_ms() if now_ms else int(time.time() * 1000)
     head = signer.sign(TreeHead(count, frontier.root(), timestamp, frontier=frontier.to_bytes()))
     repository.save_head(session, head)
@@ -48,7 +52,25 @@ def latest_head(session: Session) -> TreeHead:
 
 
 def _subtree(session: Session) -> merkle.SubtreeHash:
-    return lambda start, end: merkle.root(repository.leaf_hashes(session, start, end))
+    """MTH(D[start:end]) from cached complete subtrees where they exist, else from stored leaves: O(log n)
+    reads once the nodes are cached (proof ranges are always aligned, see merkle.inclusion_proof)."""
+
+    def subtree(start: int, end: int) -> bytes:
+        size = end - start
+        if size >= 1 << NODE_LEVEL:
+            if size & (size - 1) == 0 and start % size == 0:
+                cached = repository.node_at(session, size.bit_length() - 1, start // size)
+                if cached is not None:
+                    return cached
+            k = 1 << ((size - 1).bit_length() - 1)
+            return merkle.node_hash(subtree(start, start + k), subtree(start + k, end))
+        leaves = repository.leaf_hashes(session, start, end)
+        if len(leaves) != size:
+            raise TreeSizeOutOfRange("Các mục này đã được lưu trữ; hãy dùng tệp lưu trữ.",
+                                     f"entries {start}..{end - 1} are pruned: prove them from the archive files")
+        return merkle.root(leaves)
+
+    return subtree
 
 
 def _check_size(session: Session, size: int) -> TreeHead:
@@ -66,7 +88,11 @@ def inclusion(session: Session, seq: int, tree_size: int | None = None) -> dict[
     if not 0 <= seq < size:
         raise TreeSizeOutOfRange(f"Mục {seq} không thuộc cây kích thước {size}.",
                                  f"entry {seq} is not in a tree of size {size}", seq=seq, tree_size=size)
-    leaf = repository.leaf_hashes(session, seq, seq + 1)[0]
+    stored = repository.leaf_hashes(session, seq, seq + 1)
+    if not stored:
+        raise TreeSizeOutOfRange(f"Mục {seq} đã được lưu trữ; hãy dùng tệp lưu trữ.",
+                                 f"entry {seq} is pruned: its leaf is in the archive files", seq=seq)
+    leaf = stored[0]
     proof = merkle.inclusion_proof(seq, size, _subtree(session))
     head = repository.head_at(session, size)
     root = head.root_hash if head else merkle.root_from_inclusion(leaf, seq, size, proof)

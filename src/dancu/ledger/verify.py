@@ -36,6 +36,7 @@ class Finding:
 class Report:
     entries: int = 0
     heads: int = 0
+    pruned: int = 0  # entries before this seq were pruned; their archives are verified offline
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
 
@@ -68,9 +69,9 @@ class _Pass:
         self.frontier.append(recomputed)
         if self.stored is not None:
             self.stored.append(stored)
-        self._check_heads()
+        self.check_heads()
 
-    def _check_heads(self) -> None:
+    def check_heads(self) -> None:
         while self.head_index < len(self.heads) and self.heads[self.head_index].tree_size == self.frontier.size:
             self.check_head(self.heads[self.head_index])
             self.head_index += 1
@@ -108,8 +109,9 @@ def verify_log(conn: psycopg.Connection, session: Session, public_key: bytes) ->
     started = time.perf_counter()
     heads = repository.all_heads(session)
     state = _Pass(heads, public_key, Report(heads=len(heads)))
-    expected, previous = 0, -1
-    for seq, stored, recomputed in repository.stream_checks(conn, 0, 2**62):
+    expected = _start_at_prune_point(session, state)
+    previous = expected - 1
+    for seq, stored, recomputed in repository.stream_checks(conn, expected, 2**62):
         if seq == previous:
             state.add("duplicated", seq, f"seq {seq} appears more than once")
             continue
@@ -160,3 +162,22 @@ def _at(recorded: RecordedEntry, seq: int) -> RecordedEntry:
 def _signed_fields_ok(state: _Pass, seq: int) -> bool:
     covering = [size for size in sorted(state.head_results) if size > seq]
     return bool(covering) and state.head_results[covering[0]][0]
+
+
+def _start_at_prune_point(session: Session, state: _Pass) -> int:
+    """Entries before the prune point live in verified archives; continue from the frontier stored there,
+    which must be the one of a signed tree head of that size."""
+    pruned, frontier = repository.prune_point(session)
+    if not pruned:
+        return 0
+    state.report.pruned = pruned
+    state.frontier = merkle.Frontier.from_bytes(pruned, frontier)
+    state.last_good_size = pruned
+    while state.head_index < len(state.heads) and state.heads[state.head_index].tree_size < pruned:
+        state.head_index += 1
+    at = state.heads[state.head_index] if state.head_index < len(state.heads) else None
+    if at is None or at.tree_size != pruned:
+        state.add("prune_point_unsigned", pruned, f"no signed tree head of size {pruned} vouches for the stored "
+                  "frontier at the prune point")
+    state.check_heads()
+    return pruned

@@ -1,11 +1,14 @@
 """Group-commit writer: every caller blocks until its entry is durably committed, many entries per commit.
 
-One background thread takes everything queued, assigns consecutive ``seq`` numbers, writes the batch
-with one ``COPY`` in one transaction, commits, then wakes every waiter.  If anything fails, every
-waiter of that batch gets :class:`LedgerUnavailable` and nothing of the batch is kept.
+Each process has one writer: a background thread takes everything queued, claims that many consecutive
+``seq`` numbers from the ``ledger_state`` row (whose row lock it holds until it commits, so batches of
+all writer processes reach the table one after another, in seq order), writes the batch with one
+``COPY`` in the same transaction, commits, then wakes every waiter.  If anything fails, every waiter of
+that batch gets :class:`LedgerUnavailable` and nothing of the batch is kept: the rollback also gives the
+claimed numbers back, so seq stays dense.
 
-There is exactly one writer per database: it holds a PostgreSQL advisory lock for its whole life,
-so a second writer fails loudly (:class:`LedgerWriterBusy`) instead of forking the tree.
+Entries are prepared (canonical bytes and COPY text, see :mod:`dancu.ledger.encoding`) by the caller's
+thread, so the work done under the lock is a concatenation and one SHA-256 per entry.
 """
 
 from __future__ import annotations
@@ -14,29 +17,38 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 
 from dancu.ledger import repository
-from dancu.ledger.domain import LedgerEntry, Receipt, RecordedEntry, entry_leaf_hash
-from dancu.ledger.errors import LedgerUnavailable, LedgerWriterBusy
+from dancu.ledger.domain import LedgerEntry, Receipt, format_time
+from dancu.ledger.encoding import Prepared, copy_row, prepare
+from dancu.ledger.errors import LedgerUnavailable
 
 log = logging.getLogger(__name__)
 Connect = Callable[[], psycopg.Connection]
+Outcome = Receipt | BaseException
 
 
-@dataclass
 class _Pending:
-    entry: LedgerEntry
-    done: Callable[[Receipt | None, BaseException | None], None]
+    """One queued entry and how to wake its caller: a held lock (threads) or a future (event loops)."""
 
+    __slots__ = ("future", "group", "lock", "loop", "outcome", "prepared")
 
-@dataclass
-class _Batch:
-    items: list[_Pending] = field(default_factory=list)
+    def __init__(self, prepared: Prepared, loop: asyncio.AbstractEventLoop | None = None, waits: bool = True) -> None:
+        self.prepared = prepared
+        self.loop = loop
+        self.future: asyncio.Future[Any] | None = loop.create_future() if loop and waits else None
+        self.lock: threading.Lock | None = None
+        if loop is None:
+            self.lock = threading.Lock()
+            self.lock.acquire()
+        self.outcome: Outcome | None = None
+        self.group: list[_Pending] | None = None  # set on the member that answers for a whole group
 
 
 def _unavailable(cause: BaseException) -> LedgerUnavailable:
@@ -46,42 +58,80 @@ def _unavailable(cause: BaseException) -> LedgerUnavailable:
     return error
 
 
-class LedgerWriter:
-    """Thread-safe; use ``append`` from threads or ``await append_async`` from an event loop."""
+def _settle(futures: list[tuple[asyncio.Future[Any], Any]]) -> None:
+    for future, outcome in futures:
+        if future.done():
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
 
-    def __init__(self, connect: Connect, max_batch: int = 10_000, clock: Callable[[], datetime] | None = None):
+
+def _group_outcome(group: list[_Pending]) -> list[Receipt] | BaseException:
+    outcomes = [member.outcome for member in group]
+    failed = next((o for o in outcomes if isinstance(o, BaseException)), None)
+    return failed or [o for o in outcomes if isinstance(o, Receipt)]
+
+
+def _wake(batch: list[_Pending]) -> None:
+    """Release thread waiters; hand each event loop its results in one call (not one per entry)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = defaultdict(list)
+    for pending in batch:
+        assert pending.outcome is not None
+        if pending.lock is not None:
+            pending.lock.release()
+        elif pending.loop is not None and pending.future is not None:
+            outcome = _group_outcome(pending.group) if pending.group else pending.outcome
+            by_loop[pending.loop].append((pending.future, outcome))
+    for loop, futures in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, futures)
+        except RuntimeError:  # the loop was closed while waiting: nobody is left to tell
+            log.debug("event loop closed before its ledger receipts arrived")
+
+
+def _months_ahead(moment: datetime) -> list[datetime]:
+    """The first instants of this month and the next (the writer makes sure both partitions exist)."""
+    first = moment.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    following = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
+    return [first, following]
+
+
+class LedgerWriter:
+    """Thread-safe; use ``append`` from threads or ``await append_async`` from an event loop.
+
+    Several processes (API workers) may each run their own writer against the same database.
+    """
+
+    def __init__(self, connect: Connect, max_batch: int = 20_000, clock: Callable[[], datetime] | None = None):
         self._connect = connect
         self._max_batch = max_batch
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Pending | list[_Pending] | None] = queue.SimpleQueue()
         self._conn: psycopg.Connection | None = None
         self._next_seq = 0
-        self._last_time = datetime.min.replace(tzinfo=UTC)
-        self._months: set[tuple[int, int]] = set()
+        self._partitions: set[datetime] = set()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self.batches = 0  # committed batches, for diagnostics
 
     # -- life cycle -------------------------------------------------------------------------------
     def start(self) -> LedgerWriter:
-        """Take the single-writer lock and read where the log ends; raises LedgerWriterBusy if held."""
+        """Connect (raising if the database is unreachable) and start the writer thread."""
         self._open()
         self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
         self._thread.start()
         return self
 
     def close(self) -> None:
-        """Write what is queued, then stop and release the lock."""
+        """Write what is queued, then stop."""
         if self._thread:
             self._stopping = True
             self._queue.put(None)
             self._thread.join()
             self._thread = None
         if self._conn is not None:
-            # release explicitly: the server frees a closed session's locks only once its backend has exited
-            try:
-                repository.release_writer_lock(self._conn)
-            except psycopg.Error:
-                log.debug("releasing the ledger writer lock", exc_info=True)
             self._conn.close()
             self._conn = None
 
@@ -93,123 +143,139 @@ class LedgerWriter:
 
     @property
     def next_seq(self) -> int:
+        """The seq after this writer's last committed batch (other processes may have written beyond it)."""
         return self._next_seq
 
-    def _open(self) -> None:
+    def _open(self) -> psycopg.Connection:
         conn = self._connect()
-        if not repository.try_writer_lock(conn):
-            conn.close()
-            raise LedgerWriterBusy("Một tiến trình khác đang giữ quyền ghi nhật ký.",
-                                   "Another process holds the exchange-log writer lock.")
-        self._next_seq = repository.next_seq(conn)
-        self._last_time = max(self._last_time, repository.last_recorded_at(conn) or self._last_time)
+        self._next_seq = max(self._next_seq, repository.next_seq(conn))
         conn.commit()
         self._conn = conn
+        return conn
 
     # -- callers ----------------------------------------------------------------------------------
     def append(self, entry: LedgerEntry) -> Receipt:
         """Block until ``entry`` is committed; its receipt, or LedgerUnavailable."""
-        event = threading.Event()
-        outcome: list[Receipt | BaseException | None] = [None]
-
-        def done(receipt: Receipt | None, error: BaseException | None) -> None:
-            outcome[0] = error or receipt
-            event.set()
-
-        self._submit(_Pending(entry, done))
-        event.wait()
-        if isinstance(outcome[0], BaseException):
-            raise outcome[0]
-        assert outcome[0] is not None
-        return outcome[0]
+        pending = _Pending(prepare(entry))
+        self._submit(pending)
+        assert pending.lock is not None
+        pending.lock.acquire()
+        if isinstance(pending.outcome, BaseException):
+            raise pending.outcome
+        assert pending.outcome is not None
+        return pending.outcome
 
     async def append_async(self, entry: LedgerEntry) -> Receipt:
+        """Await the commit of ``entry`` without a thread per caller; its receipt, or LedgerUnavailable."""
+        pending = _Pending(prepare(entry), asyncio.get_running_loop())
+        self._submit(pending)
+        assert pending.future is not None
+        receipt: Receipt = await pending.future
+        return receipt
+
+    async def append_many_async(self, entries: Sequence[LedgerEntry]) -> list[Receipt]:
+        """Await the commit of all ``entries`` together (one batch, one commit, one wake-up); their receipts in
+        order, or LedgerUnavailable for all of them."""
+        if not entries:
+            return []
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Receipt] = loop.create_future()
+        group = [_Pending(prepare(entry), loop, waits=False) for entry in entries]
+        last = group[-1]
+        last.future, last.group = loop.create_future(), group
+        self._submit(group)
+        result: list[Receipt] = await last.future
+        return result
 
-        def settle(receipt: Receipt | None, error: BaseException | None) -> None:
-            if not future.done():
-                if error is not None:
-                    future.set_exception(error)
-                else:
-                    assert receipt is not None
-                    future.set_result(receipt)
-
-        def done(receipt: Receipt | None, error: BaseException | None) -> None:
-            loop.call_soon_threadsafe(settle, receipt, error)
-
-        self._submit(_Pending(entry, done))
-        return await future
-
-    def _submit(self, pending: _Pending) -> None:
+    def _submit(self, item: _Pending | list[_Pending]) -> None:
         if self._thread is None or self._stopping:
-            pending.done(None, _unavailable(RuntimeError("ledger writer is not running")))
+            pending = item[-1] if isinstance(item, list) else item
+            pending.outcome = _unavailable(RuntimeError("ledger writer is not running"))
+            if pending.future is not None:
+                pending.future.set_exception(pending.outcome)
+            elif pending.lock is not None:
+                pending.lock.release()
             return
-        self._queue.put(pending)
+        self._queue.put(item)
 
     # -- the background thread --------------------------------------------------------------------
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
-            batch = [first] if first is not None else []
-            while len(batch) < self._max_batch:
+            batch: list[_Pending] = []
+            item = self._queue.get()
+            while True:
+                if isinstance(item, list):  # a group goes whole into one batch: one commit for all of it
+                    batch.extend(item)
+                elif item is not None:
+                    batch.append(item)
+                if len(batch) >= self._max_batch:
+                    break
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if item is not None:
-                    batch.append(item)
             if batch:
                 self._write(batch)
+                _wake(batch)
             if self._stopping and self._queue.empty():
                 return
 
     def _write(self, batch: list[_Pending]) -> None:
         try:
-            if self._conn is None or self._conn.closed:
-                self._open()
-            assert self._conn is not None
-            receipts, rows = self._stamp(batch)
-            self._ensure_partitions(receipts)
-            repository.copy_entries(self._conn, rows)
-            self._conn.commit()
+            conn = self._conn if self._conn is not None and not self._conn.closed else self._open()
+            now = self._clock()
+            self._ensure_partitions(conn, now)
+            start, moment = repository.claim_seqs(conn, len(batch), now)
+            if _months_ahead(moment)[0] not in self._partitions:  # the batch time is another process's, later
+                repository.ensure_partition(conn, moment)
+            ts = format_time(moment).encode()
+            rows = []
+            for offset, pending in enumerate(batch):
+                leaf = pending.prepared.leaf_hash(start + offset, ts)
+                pending.outcome = Receipt(start + offset, leaf, moment)
+                rows.append(copy_row(pending.prepared, start + offset, ts, leaf))
+            self._copy(conn, b"".join(rows))
+            conn.commit()
         except Exception as cause:  # any failure: refuse every waiter, start clean next time
             log.error("exchange-log write failed", extra={"entries": len(batch), "error": repr(cause)})
             self._discard_connection()
             error = _unavailable(cause)
             for pending in batch:
-                pending.done(None, error)
+                pending.outcome = error
             return
-        self._next_seq += len(batch)
-        self._last_time = receipts[-1].recorded_at
-        for pending, receipt in zip(batch, receipts, strict=True):
-            pending.done(receipt, None)
+        self._next_seq = start + len(batch)
+        self.batches += 1
 
-    def _stamp(self, batch: list[_Pending]) -> tuple[list[Receipt], list[tuple[object, ...]]]:
-        # recorded_at never goes backwards along seq, even if the clock does
-        moment = max(self._clock(), self._last_time)
-        receipts, rows = [], []
-        for offset, pending in enumerate(batch):
-            recorded = RecordedEntry(self._next_seq + offset, moment, pending.entry)
-            leaf = entry_leaf_hash(recorded)
-            receipts.append(Receipt(recorded.seq, leaf, moment))
-            rows.append(repository.entry_row(recorded, leaf))
-        return receipts, rows
+    def _copy(self, conn: psycopg.Connection, data: bytes) -> None:
+        repository.copy_text(conn, data)
 
-    def _ensure_partitions(self, receipts: list[Receipt]) -> None:
-        month = (receipts[0].recorded_at.year, receipts[0].recorded_at.month)
-        if month not in self._months:
-            assert self._conn is not None
-            repository.ensure_partition(self._conn, receipts[0].recorded_at)
-            self._months.add(month)
+    def _ensure_partitions(self, conn: psycopg.Connection, now: datetime) -> None:
+        """This month's and next month's partitions, in their own transaction (before the seq lock).
+
+        Creating a partition locks the parent table: a long reader (``verify``) would make it wait, and every
+        writer queue behind it.  So it waits at most a second and is retried with the next batch; the next
+        month's partition is made a month early, so only a missing current one can fail a batch.
+        """
+        for month in _months_ahead(now):
+            if month in self._partitions:
+                continue
+            try:
+                conn.execute("SET LOCAL lock_timeout = '1s'")
+                repository.ensure_partition(conn, month)
+                conn.commit()
+            except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):  # another process, same moment
+                conn.rollback()
+            except psycopg.errors.LockNotAvailable:
+                conn.rollback()
+                continue
+            self._partitions.add(month)
 
     def _discard_connection(self) -> None:
-        # Drop the connection (and with it the lock): on reconnect, seq is re-read from the database,
-        # so an ambiguous commit can neither leave a gap nor reuse a number.
+        # Drop the connection: a commit whose outcome is unknown is settled by the server (both the rows
+        # and the claimed numbers, or neither), and the next batch starts on a fresh connection.
         if self._conn is not None:
             try:
                 self._conn.close()
             except Exception:
                 log.debug("closing a failed ledger connection", exc_info=True)
         self._conn = None
-        self._months.clear()
+        self._partitions.clear()

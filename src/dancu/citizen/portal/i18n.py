@@ -1,0 +1,86 @@
+"""Portal texts, Vietnamese first, English beside them; field labels of the record."""
+
+from __future__ import annotations
+
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "personal_id": ("Số định danh cá nhân", "Personal ID number"), "full_name": ("Họ, chữ đệm và tên", "Full name"),
+    "other_name": ("Tên gọi khác", "Other name"), "date_of_birth": ("Ngày, tháng, năm sinh", "Date of birth"),
+    "sex": ("Giới tính", "Sex"), "birth_place": ("Nơi sinh", "Place of birth"),
+    "birth_place_province": ("Tỉnh nơi sinh", "Province of birth"),
+    "birth_registration_province": ("Tỉnh đăng ký khai sinh", "Birth registration province"),
+    "birth_registration_commune": ("Xã đăng ký khai sinh", "Birth registration commune"),
+    "birth_registration_place": ("Nơi đăng ký khai sinh", "Birth registration place"),
+    "home_town": ("Quê quán", "Home town"), "home_town_province": ("Tỉnh quê quán", "Home-town province"),
+    "ethnic_code": ("Dân tộc", "Ethnic group"), "religion_code": ("Tôn giáo", "Religion"),
+    "nationality_code": ("Quốc tịch", "Nationality"), "blood_type": ("Nhóm máu", "Blood type"),
+    "old_id_number": ("Số CMND cũ", "Old ID card number"), "id_cards": ("Thẻ căn cước", "Identity cards"),
+    "relatives": ("Người thân", "Relatives"),
+    "permanent_province": ("Thường trú — tỉnh", "Permanent residence — province"),
+    "permanent_commune": ("Thường trú — xã", "Permanent residence — commune"),
+    "permanent_address": ("Thường trú — địa chỉ", "Permanent residence — address"),
+    "temporary_province": ("Tạm trú — tỉnh", "Temporary residence — province"),
+    "temporary_commune": ("Tạm trú — xã", "Temporary residence — commune"),
+    "temporary_address": ("Tạm trú — địa chỉ", "Temporary residence — address"),
+    "current_province": ("Nơi ở hiện tại — tỉnh", "Current residence — province"),
+    "current_commune": ("Nơi ở hiện tại — xã", "Current residence — commune"),
+    "current_address": ("Nơi ở hiện tại — địa chỉ", "Current residence — address"),
+    "temporary_absence": ("Tạm vắng", "Temporary absence"),
+    "residence_file_number": ("Số hồ sơ cư trú", "Residence file number"),
+    "marital_status": ("Tình trạng hôn nhân", "Marital status"), "household_id": ("Mã hộ", "Household"),
+    "relation_to_head": ("Quan hệ với chủ hộ", "Relation to household head"),
+    "death_kind": ("Tình trạng (chết/mất tích)", "Death or missing"), "death_date": ("Ngày mất", "Date of death"),
+    "phone": ("Số điện thoại", "Phone"), "email": ("Thư điện tử", "Email"), "sector_ids": ("Mã ngành", "Sector IDs"),
+}
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "portal": ("Cổng tra cứu thông tin dân cư", "Citizen information portal"),
+    "skip": ("Bỏ qua, đến nội dung chính", "Skip to main content"),
+    "login": ("Đăng nhập", "Log in"), "logout": ("Đăng xuất", "Log out"),
+    "register": ("Đăng ký tài khoản", "Register an account"), "recover": ("Khôi phục tài khoản", "Recover account"),
+    "personal_id": ("Số định danh cá nhân (12 số)", "Personal ID number (12 digits)"),
+    "full_name": ("Họ và tên", "Full name"), "date_of_birth": ("Ngày sinh", "Date of birth"),
+    "phone": ("Số điện thoại đã đăng ký", "Registered phone number"),
+    "password": ("Mật khẩu", "Password"), "confirm": ("Nhập lại mật khẩu", "Repeat the password"),
+    "code": ("Mã xác thực (6 số)", "One-time code (6 digits)"),
+    "code_sent": ("Chúng tôi đã gửi mã xác thực qua SMS đến số điện thoại đã đăng ký. Mã có hiệu lực 5 phút.",
+                  "We sent a one-time code by SMS to the registered phone number. It is valid for 5 minutes."),
+    "continue": ("Tiếp tục", "Continue"), "set_password": ("Đặt mật khẩu", "Set password"),
+    "password_rule": ("Ít nhất 10 ký tự.", "At least 10 characters."),
+    "my_record": ("Thông tin của tôi", "My record"), "history": ("Ai đã dùng dữ liệu của tôi", "Who used my data"),
+    "field": ("Trường thông tin", "Field"), "value": ("Giá trị", "Value"), "source": ("Nguồn", "Source"),
+    "updated": ("Cập nhật", "Updated"), "household": ("Hộ gia đình", "Household"),
+    "relation": ("Quan hệ với chủ hộ", "Relation to head"),
+    "download_json": ("Tải về (JSON)", "Download (JSON)"), "download_pdf": ("Tải về (PDF)", "Download (PDF)"),
+    "correct": ("Yêu cầu điều chỉnh thông tin", "Request a correction"),
+    "new_value": ("Giá trị đúng", "Correct value"), "reason": ("Lý do", "Reason"), "send": ("Gửi", "Send"),
+    "corrections": ("Yêu cầu điều chỉnh đã gửi", "Correction requests sent"),
+    "status": ("Trạng thái", "Status"), "answer": ("Trả lời", "Answer"),
+    "when": ("Thời gian", "When"), "agency": ("Cơ quan, tổ chức", "Agency"), "purpose": ("Mục đích", "Purpose"),
+    "fields": ("Thông tin được dùng", "Fields used"), "result": ("Kết quả", "Result"),
+    "no_history": ("Chưa có cơ quan, tổ chức nào sử dụng dữ liệu của bạn.", "Nobody has used your data yet."),
+    "free": ("Tra cứu miễn phí.", "Looking up your own data is free."),
+    "mismatch": ("Thông tin không khớp với dữ liệu dân cư hoặc tài khoản đã tồn tại.",
+                 "The details do not match the population database, or the account already exists."),
+    "bad_login": ("Số định danh hoặc mật khẩu không đúng.", "Wrong ID number or password."),
+    "locked": ("Tạm khóa do đăng nhập sai nhiều lần. Thử lại sau {seconds} giây.",
+               "Locked after failed logins. Try again in {seconds} seconds."),
+    "bad_code": ("Mã xác thực không đúng hoặc đã hết hạn.", "Wrong or expired code."),
+    "weak_password": ("Mật khẩu phải có ít nhất 10 ký tự và hai lần nhập phải giống nhau.",
+                      "The password needs 10+ characters and both entries must match."),
+    "recover_sent": ("Nếu thông tin khớp, mã xác thực đã được gửi đến số điện thoại đã đăng ký.",
+                     "If the details match, a code was sent to the registered phone."),
+    "correction_sent": ("Đã gửi yêu cầu điều chỉnh.", "Correction request sent."),
+    "csrf": ("Phiên làm việc đã hết hạn; vui lòng thử lại.", "Your session expired; please try again."),
+    "vneid": ("Đăng nhập bằng tài khoản định danh điện tử (VNeID) — sắp có.",
+              "Log in with your electronic identification account (VNeID) — coming soon."),
+}
+
+
+def translator(lang: str) -> dict[str, str]:
+    index = 1 if lang == "en" else 0
+    return {key: pair[index] for key, pair in TEXTS.items()}
+
+
+def field_label(field: str, lang: str) -> str:
+    pair = FIELD_LABELS.get(field, (field, field))
+    return pair[1] if lang == "en" else pair[0]

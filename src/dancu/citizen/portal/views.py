@@ -1,0 +1,82 @@
+"""What the signed-in citizen sees and downloads: the record with sources, household, who used the data."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+from sqlalchemy.orm import Session
+
+from dancu.citizen.history import Access, access_history
+from dancu.citizen.portal.i18n import field_label
+from dancu.registry import repository as registry
+from dancu.registry.queries import read_record
+from dancu.registry.schemas import ResidentRecord
+
+FONT_CANDIDATES = (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+                   Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"))
+
+
+@dataclass(frozen=True)
+class Row:
+    field: str
+    label: str
+    value: str
+    source: str
+    updated: str
+
+
+def record_of(session: Session, personal_id: str) -> ResidentRecord | None:
+    resident = registry.find(session, personal_id)
+    return read_record(session, resident) if resident is not None else None
+
+
+def shown(value: Any) -> str:
+    if value in (None, "", [], {}):
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def rows(record: ResidentRecord, lang: str) -> list[Row]:
+    provenance = record.resident.provenance or {}
+    out = []
+    for field, value in record.resident.fields.items():
+        stamp = provenance.get(field) or {}
+        out.append(Row(field, field_label(field, lang), shown(value), str(stamp.get("source", "")),
+                       str(stamp.get("updated_at", ""))[:19].replace("T", " ")))
+    return out
+
+
+def disclosed_fields(record: ResidentRecord) -> tuple[str, ...]:
+    return tuple(f for f, v in record.resident.fields.items() if v not in (None, "", [], {}))
+
+
+def others(session: Session, personal_id: str) -> list[Access]:
+    """Uses of the record by agencies (the citizen's own look-ups left out)."""
+    return [a for a in access_history(session, personal_id, limit=100) if not a.service.startswith("citizen_")]
+
+
+def as_json(record: ResidentRecord) -> bytes:
+    body = {"resident": {"fields": record.resident.fields, "provenance": record.resident.provenance},
+            "household": record.household.model_dump(mode="json") if record.household else None}
+    return json.dumps(body, ensure_ascii=False, indent=2, default=str).encode()
+
+
+def as_pdf(record: ResidentRecord, lang: str, title: str) -> bytes:
+    font = next((p for p in FONT_CANDIDATES if p.exists()), None)
+    if font is None:
+        raise RuntimeError("a Unicode TTF font is needed for PDF (Debian: apt-get install fonts-dejavu-core)")
+    pdf = FPDF()
+    pdf.add_font("DejaVu", fname=str(font))
+    pdf.set_font("DejaVu", size=14)
+    pdf.add_page()
+    pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", size=9)
+    for row in rows(record, lang):
+        if row.value:
+            source = f" [{row.source} {row.updated}]" if row.source else ""
+            pdf.multi_cell(0, 5, f"{row.label}: {row.value}{source}", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

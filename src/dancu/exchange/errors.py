@@ -1,0 +1,115 @@
+"""Errors of the exchange API, each with a stable code and its HTTP status (see docs/integrators.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dancu.errors import DancuError, NotFound
+
+
+class PolicyDenied(DancuError):
+    code = "policy_denied"
+    status = 403
+    title_vi = "Chính sách chia sẻ không cho phép"
+    title_en = "Denied by the sharing policy"
+
+    def __init__(self, denials: list[dict[str, str]]) -> None:
+        first = denials[0] if denials else {"rule": "no_policy"}
+        what = first.get("field") or first.get("value") or ""
+        super().__init__(f"Bị từ chối theo quy tắc {first['rule']} {what}".strip() + ".",
+                         f"Denied by rule {first['rule']} {what}".strip() + ".", denials=denials)
+
+
+class PurposeRequired(DancuError):
+    code = "purpose_required"
+    status = 400
+    title_vi = "Thiếu mục đích sử dụng"
+    title_en = "Purpose required"
+
+    def __init__(self) -> None:
+        super().__init__("Mọi yêu cầu phải nêu mục đích sử dụng dữ liệu (purpose).",
+                         "Every request must declare its purpose.")
+
+
+class QuotaExceeded(DancuError):
+    code = "quota_exceeded"
+    status = 429
+    title_vi = "Vượt hạn mức trong ngày"
+    title_en = "Daily quota exceeded"
+
+    def __init__(self, limit: int, retry_after: int) -> None:
+        super().__init__(f"Đã dùng hết hạn mức {limit} yêu cầu trong ngày.",
+                         f"The daily quota of {limit} requests is used up.", retry_after=retry_after)
+
+
+class RateLimited(DancuError):
+    code = "rate_limited"
+    status = 429
+    title_vi = "Vượt tốc độ cho phép"
+    title_en = "Rate limit exceeded"
+
+    def __init__(self, rate: int) -> None:
+        super().__init__(f"Vượt quá {rate} yêu cầu mỗi giây.", f"More than {rate} requests per second.",
+                         retry_after=1)
+
+
+class XRoadClientInvalid(DancuError):
+    code = "xroad_client_invalid"
+    status = 400
+    title_vi = "Tiêu đề X-Road-Client không hợp lệ"
+    title_en = "Invalid X-Road-Client header"
+
+
+class RelayNotAllowed(DancuError):
+    code = "relay_not_allowed"
+    status = 403
+    title_vi = "Hệ thống không được phép chuyển tiếp"
+    title_en = "Relaying not allowed"
+
+
+class RelayedSystemNotAllowed(DancuError):
+    code = "relayed_system_not_allowed"
+    status = 403
+    title_vi = "Hệ thống được chuyển tiếp không hợp lệ"
+    title_en = "Relayed system not allowed"
+
+
+class ResidentNotFound(NotFound):
+    """Only retrieve answers this as an error; verify answers it as a result code in a 200 body."""
+
+    code = "resident_not_found"
+    title_vi = "Không tìm thấy công dân"
+    title_en = "Resident not found"
+
+    def __init__(self) -> None:
+        super().__init__("Không có công dân mang số định danh này.", "No resident holds this personal ID number.")
+
+
+class JobNotFound(NotFound):
+    code = "job_not_found"
+    title_vi = "Không tìm thấy tác vụ"
+    title_en = "Job not found"
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(f"Không có tác vụ {job_id} của hệ thống này.", f"No job {job_id} of this system.")
+
+
+class JobInputInvalid(DancuError):
+    code = "job_input_invalid"
+    status = 422
+    title_vi = "Tệp đầu vào không hợp lệ"
+    title_en = "Invalid job input"
+
+    def __init__(self, line: int, reason: str, **extra: Any) -> None:
+        super().__init__(f"Dòng {line}: {reason}", f"Line {line}: {reason}", line=line, **extra)
+
+
+class UnsupportedJobMediaType(DancuError):
+    code = "unsupported_media_type"
+    status = 415
+    title_vi = "Kiểu nội dung không được hỗ trợ"
+    title_en = "Unsupported media type"
+
+    def __init__(self) -> None:
+        super().__init__("Gửi application/x-ndjson (JSON Lines) hoặc text/csv.",
+                         "Send application/x-ndjson (JSON Lines) or text/csv.")

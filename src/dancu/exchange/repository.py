@@ -1,0 +1,197 @@
+"""Every SQL statement of the exchange (raw psycopg, async: the hot path is one query per concern)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from dancu.policy.domain import Policy
+from dancu.registry.domain import PartialDate
+from dancu.registry.models import Resident
+from dancu.registry.repository import state_of
+
+_POLICY_JOIN = ("LEFT JOIN policy_version p ON p.system_id = s.system_id AND p.valid_to IS NULL "
+                "AND p.valid_from <= now()")
+AUTH_SQL = (
+    "SELECT s.identifier, s.org_id, s.status, s.suspended_until, s.status_reason, c.system_id, c.kind, "
+    "c.revoked_at, s.kind, p.policy_version_id FROM system_credential c "
+    f"JOIN information_system s ON s.system_id = c.system_id {_POLICY_JOIN} WHERE c.credential_id = %s"
+)
+SYSTEM_SQL = (
+    "SELECT s.system_id, s.identifier, s.status, s.suspended_until, s.status_reason, s.via_platform, "
+    f"p.policy_version_id FROM information_system s {_POLICY_JOIN} WHERE s.identifier = %s"
+)
+POLICY_SQL = ("SELECT services, fields, purposes, legal_bases, daily_quota, rate_per_second, must_name_end_user, "
+              "version FROM policy_version WHERE policy_version_id = %s")
+VERIFY_COLUMNS = ("personal_id, full_name, dob_year, dob_month, dob_day, sex, permanent_province, "
+                  "permanent_commune, permanent_address, death_kind")
+
+
+@dataclass(frozen=True)
+class AuthRow:
+    identifier: str
+    org_id: int
+    status: str
+    suspended_until: datetime | None
+    status_reason: str | None
+    system_id: int
+    credential_kind: str
+    revoked_at: datetime | None
+    system_kind: str
+    policy_version_id: int | None
+
+
+@dataclass(frozen=True)
+class SystemRow:
+    system_id: int
+    identifier: str
+    status: str
+    suspended_until: datetime | None
+    status_reason: str | None
+    via_platform: str | None
+    policy_version_id: int | None
+
+
+async def auth_row(conn: psycopg.AsyncConnection, credential_id: int) -> AuthRow | None:
+    row = await (await conn.execute(AUTH_SQL, (credential_id,))).fetchone()
+    return AuthRow(*row) if row else None
+
+
+async def system_row(conn: psycopg.AsyncConnection, identifier: str) -> SystemRow | None:
+    row = await (await conn.execute(SYSTEM_SQL, (identifier,))).fetchone()
+    return SystemRow(*row) if row else None
+
+
+async def policy(conn: psycopg.AsyncConnection, policy_version_id: int) -> Policy | None:
+    row = await (await conn.execute(POLICY_SQL, (policy_version_id,))).fetchone()
+    if row is None:
+        return None
+    services, fields, purposes, bases, quota, rate, end_user, version = row
+    return Policy(frozenset(services), frozenset(fields), frozenset(purposes), frozenset(bases), int(quota),
+                  int(rate), bool(end_user), int(version))
+
+
+def _verify_record(row: Sequence[Any]) -> dict[str, Any]:
+    pid, name, year, month, day, sex, province, commune, address, death = row
+    dob = str(PartialDate(year, month, day)) if year is not None else None
+    return {"personal_id": pid, "full_name": name, "date_of_birth": dob, "sex": sex,
+            "permanent_province": province, "permanent_commune": commune, "permanent_address": address,
+            "death_kind": death}
+
+
+async def verify_records(conn: psycopg.AsyncConnection, personal_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The compared columns of the current holders of ``personal_ids`` (one indexed query)."""
+    if len(personal_ids) == 1:
+        cur = await conn.execute(f"SELECT {VERIFY_COLUMNS} FROM resident WHERE personal_id = %s",
+                                 (personal_ids[0],))
+    else:
+        cur = await conn.execute(f"SELECT {VERIFY_COLUMNS} FROM resident WHERE personal_id = ANY(%s)",
+                                 (personal_ids,))
+    return {row[0]: _verify_record(row) for row in await cur.fetchall()}
+
+
+@dataclass(frozen=True)
+class FullRecord:
+    state: dict[str, Any]
+    provenance: dict[str, Any]
+    updated_at: datetime
+
+
+_RESIDENT_COLUMNS = frozenset(c.key for c in Resident.__table__.columns)
+
+
+async def full_record(conn: psycopg.AsyncConnection, personal_id: str) -> FullRecord | None:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute("SELECT * FROM resident WHERE personal_id = %s", (personal_id,))
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    resident = Resident(**{k: v for k, v in row.items() if k in _RESIDENT_COLUMNS})
+    return FullRecord(state_of(resident), row.get("provenance") or {}, row["updated_at"])
+
+
+# -- quota --------------------------------------------------------------------------------------------
+async def quota_used(conn: psycopg.AsyncConnection, system_id: int, day: date) -> int:
+    row = await (await conn.execute("SELECT used FROM quota_usage WHERE system_id = %s AND day = %s",
+                                    (system_id, day))).fetchone()
+    return int(row[0]) if row else 0
+
+
+async def quota_add(conn: psycopg.AsyncConnection, system_id: int, day: date, amount: int) -> int:
+    """Add ``amount`` (already admitted in memory) to the stored counter; the stored total after."""
+    row = await (await conn.execute(
+        "INSERT INTO quota_usage (system_id, day, used) VALUES (%s, %s, %s) ON CONFLICT (system_id, day) "
+        "DO UPDATE SET used = quota_usage.used + EXCLUDED.used RETURNING used", (system_id, day, amount))).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+# -- verify jobs --------------------------------------------------------------------------------------
+async def create_job(conn: psycopg.AsyncConnection, key: str, params: dict[str, Any]) -> int:
+    row = await (await conn.execute(
+        "INSERT INTO job (job_key, kind, params, state, total, done, checkpoint, report) "
+        "VALUES (%s, 'exchange_verify', %s, 'receiving', 0, 0, '{}', '{}') RETURNING job_id",
+        (key, psycopg.types.json.Jsonb(params)))).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def stage_items(conn: psycopg.AsyncConnection, rows: list[tuple[int, int, str, str]]) -> None:
+    async with conn.cursor() as cur, cur.copy(
+            "COPY exchange_job_item (job_id, line_no, personal_id, input) FROM STDIN") as copy:
+        for row in rows:
+            await copy.write_row(row)
+
+
+async def set_job(conn: psycopg.AsyncConnection, job_id: int, **values: Any) -> None:
+    sets = ", ".join(f"{name} = %s" for name in values)
+    params = [psycopg.types.json.Jsonb(v) if isinstance(v, dict) else v for v in values.values()]
+    await conn.execute(f"UPDATE job SET {sets}, updated_at = now() WHERE job_id = %s", (*params, job_id))
+
+
+async def job(conn: psycopg.AsyncConnection, job_id: int) -> dict[str, Any] | None:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute("SELECT job_id, kind, params, state, total, done, checkpoint, report, error, started_at, "
+                          "updated_at, finished_at FROM job WHERE job_id = %s AND kind = 'exchange_verify'",
+                          (job_id,))
+        return await cur.fetchone()
+
+
+async def claim_stale_job(conn: psycopg.AsyncConnection, stale_seconds: int) -> int | None:
+    """A running job nobody has advanced for ``stale_seconds`` (its runner died), claimed atomically."""
+    row = await (await conn.execute(
+        "UPDATE job SET updated_at = now() WHERE job_id = (SELECT job_id FROM job WHERE kind = 'exchange_verify' "
+        "AND state = 'running' AND updated_at < now() - make_interval(secs => %s) ORDER BY job_id LIMIT 1 "
+        "FOR UPDATE SKIP LOCKED) RETURNING job_id", (stale_seconds,))).fetchone()
+    return int(row[0]) if row else None
+
+
+async def pending_items(conn: psycopg.AsyncConnection, job_id: int, after: int, limit: int
+                        ) -> list[tuple[int, str, dict[str, Any]]]:
+    cur = await conn.execute(
+        "SELECT line_no, personal_id, input FROM exchange_job_item WHERE job_id = %s AND line_no > %s "
+        "ORDER BY line_no LIMIT %s", (job_id, after, limit))
+    return [(int(a), str(b), dict(c)) for a, b, c in await cur.fetchall()]
+
+
+async def save_results(conn: psycopg.AsyncConnection, job_id: int, results: list[tuple[int, dict[str, Any]]],
+                       done: int, checkpoint: dict[str, Any]) -> None:
+    async with conn.transaction():
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                "UPDATE exchange_job_item SET result = %s WHERE job_id = %s AND line_no = %s",
+                [(psycopg.types.json.Jsonb(result), job_id, line) for line, result in results])
+        await set_job(conn, job_id, done=done, checkpoint=checkpoint)
+
+
+async def results(conn: psycopg.AsyncConnection, job_id: int, after: int) -> AsyncIterator[tuple[int, Any]]:
+    async with conn.transaction(), conn.cursor(name=f"job_results_{job_id}") as cur:
+        await cur.execute("SELECT line_no, result FROM exchange_job_item WHERE job_id = %s AND line_no > %s "
+                          "AND result IS NOT NULL ORDER BY line_no", (job_id, after))
+        async for line, result in cur:
+            yield int(line), result

@@ -1,0 +1,70 @@
+"""What the exchange keeps per process: the DB pool, the ledger writer, quota book, rate limiter,
+policy cache and the verify-job runner.  Built and started by the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import psycopg
+from fastapi import Request
+
+from dancu.db import Database
+from dancu.db.engine import libpq_url
+from dancu.exchange import repository
+from dancu.exchange.ledger_port import LedgerPort
+from dancu.exchange.pool import AsyncPool
+from dancu.exchange.quota import QuotaBook
+from dancu.policy.domain import Policy
+from dancu.policy.rate import RateLimiter
+
+
+@dataclass
+class Runtime:
+    pool: AsyncPool
+    ledger: LedgerPort
+    quota: QuotaBook
+    rate: RateLimiter = field(default_factory=RateLimiter)
+    # policy_version rows never change once written (a change is a new version), so caching by id is exact
+    policies: dict[int, Policy] = field(default_factory=dict)
+
+    @classmethod
+    def for_database(cls, database: Database, pool_size: int = 8) -> Runtime:
+        url = libpq_url(database.url)
+        pool = AsyncPool(url, pool_size)
+        return cls(pool, LedgerPort(lambda: psycopg.connect(url)), QuotaBook(pool))
+
+    async def policy(self, policy_version_id: int | None) -> Policy | None:
+        if policy_version_id is None:
+            return None
+        cached = self.policies.get(policy_version_id)
+        if cached is None:
+            async with self.pool.connection() as conn:
+                cached = await repository.policy(conn, policy_version_id)
+            if cached is not None:
+                self.policies[policy_version_id] = cached
+        return cached
+
+    async def start(self) -> None:
+        from dancu.exchange.jobs import JobRunner
+
+        self.jobs = JobRunner(self)
+        self.quota.start()
+        self.jobs.start()
+        await self.ledger.start()
+
+    async def stop(self) -> None:
+        jobs = getattr(self, "jobs", None)
+        if jobs is not None:
+            await jobs.stop()
+        try:
+            await self.quota.close()
+        finally:
+            await self.ledger.close()
+            await self.pool.close()
+
+
+def runtime_of(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.exchange
+    # tests swap the ledger writer through app.state.ledger_writer; the runtime follows
+    rt.ledger = request.app.state.ledger_writer
+    return rt

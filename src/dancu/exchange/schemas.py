@@ -1,0 +1,115 @@
+"""Request and response bodies of the exchange API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from dancu.exchange.domain import Claim
+from dancu.registry.domain import RECORD_FIELDS, PartialDate, PartialDateError
+
+Short = Annotated[str, Field(max_length=200)]
+FieldResult = Literal["match", "no_match", "not_provided"]
+Outcome = Literal["ok", "resident_not_found", "resident_deceased", "resident_missing", "invalid_id_number"]
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    province: Annotated[str, Field(max_length=10)] | None = Field(None, description="Permanent residence province code")
+    commune: Annotated[str, Field(max_length=10)] | None = Field(None, description="Permanent residence commune code")
+    text: Annotated[str, Field(max_length=500)] | None = Field(None, description="Permanent address text")
+
+
+class VerifyItem(BaseModel):
+    """A claim about one resident: the personal ID number and any of the fields to compare."""
+
+    model_config = ConfigDict(extra="forbid")
+    personal_id: Annotated[str, Field(max_length=32, description="Số định danh cá nhân (12 digits)")]
+    full_name: Short | None = None
+    date_of_birth: Annotated[str, Field(max_length=10, description="YYYY, YYYY-MM or YYYY-MM-DD")] | None = None
+    sex: Annotated[str, Field(max_length=8, description="Sex code of the 'sex' catalogue (ISO 5218)")] | None = None
+    address: Address | None = None
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _date(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                PartialDate.parse(value)
+            except PartialDateError as error:
+                raise ValueError(str(error)) from None
+        return value
+
+    def claim(self) -> Claim:
+        a = self.address or Address()
+        return Claim(self.personal_id.strip(), self.full_name, self.date_of_birth, self.sex, a.province, a.commune,
+                     a.text)
+
+
+class Purposeful(BaseModel):
+    purpose: Short | None = Field(None, description="Declared purpose (required; must be one the policy lists)")
+    legal_basis: Short | None = Field(None, description="Legal basis, when the policy lists legal bases")
+
+
+class VerifyRequest(VerifyItem, Purposeful):
+    pass
+
+
+class VerifyResult(BaseModel):
+    match: bool = Field(description="True only when every provided field matches")
+    code: Outcome
+    fields: dict[str, FieldResult]
+    date_of_birth_precision: Literal["year", "month", "day"] | None = None
+
+
+class VerifyResponse(VerifyResult):
+    correlation_id: str
+    log_seq: int = Field(description="Position of this exchange in the exchange log")
+
+
+class BatchRequest(Purposeful):
+    model_config = ConfigDict(extra="forbid")
+    items: Annotated[list[VerifyItem], Field(min_length=1, max_length=1000)]
+
+
+class BatchResult(VerifyResult):
+    index: int
+    log_seq: int
+
+
+class BatchResponse(BaseModel):
+    correlation_id: str
+    items: list[BatchResult]
+
+
+RecordField = Literal[RECORD_FIELDS]  # type: ignore[valid-type]
+
+
+class RetrieveRequest(Purposeful):
+    model_config = ConfigDict(extra="forbid")
+    personal_id: Annotated[str, Field(max_length=32)]
+    fields: Annotated[list[RecordField], Field(min_length=1, max_length=len(RECORD_FIELDS))]
+
+
+class SourcedValue(BaseModel):
+    value: Any
+    source: str | None
+    updated_at: str | None
+
+
+class RetrieveResponse(BaseModel):
+    personal_id: str
+    code: Literal["ok", "resident_deceased", "resident_missing"]
+    fields: dict[str, SourcedValue]
+    correlation_id: str
+    log_seq: int
+
+
+class JobView(BaseModel):
+    job_id: int
+    state: str = Field(description="receiving | running | done | stopped")
+    total: int
+    done: int
+    error: str | None = None
+    results_url: str

@@ -1,0 +1,146 @@
+"""SQL of inspection (search, reports, flag counts) and of the citizen's access history.
+
+Days are Vietnam days (UTC+7, no daylight saving); time ranges are instants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from dancu.ledger.flags import UNKNOWN_ID_CODES, SystemDay
+from dancu.ledger.repository import ENTRY_COLUMNS
+
+LOCAL = "((recorded_at AT TIME ZONE 'UTC') + interval '7 hours')"
+VN_OFFSET = timedelta(hours=7)
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    client_system: str | None = None
+    organisation: str | None = None  # INSTANCE/CLASS/CODE: every subsystem of the member
+    personal_id: str | None = None
+    service: str | None = None
+    purpose: str | None = None
+    result: str | None = None
+    error_code: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def where(self) -> tuple[str, dict[str, Any]]:
+        clauses, params = ["TRUE"], {}
+        for column in ("client_system", "service", "purpose", "result", "error_code"):
+            value = getattr(self, column)
+            if value is not None:
+                clauses.append(f"{column} = :{column}")
+                params[column] = value
+        if self.organisation:
+            clauses.append(r"client_system LIKE :org_prefix ESCAPE '\'")
+            escaped = self.organisation.rstrip("/").replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+            params["org_prefix"] = escaped + "/%"
+        if self.personal_id:
+            clauses.append("personal_ids @> ARRAY[CAST(:personal_id AS text)]")
+            params["personal_id"] = self.personal_id
+        if self.since:
+            clauses.append("recorded_at >= :since")
+            params["since"] = self.since
+        if self.until:
+            clauses.append("recorded_at < :until")
+            params["until"] = self.until
+        return " AND ".join(clauses), params
+
+
+def search(session: Session, where: SearchFilter, limit: int, before: int | None) -> list[Any]:
+    """Entries matching ``where``, newest first, with seq below ``before`` (keyset pagination)."""
+    sql, params = where.where()
+    if before is not None:
+        sql += " AND seq < :before"
+        params["before"] = before
+    return list(session.execute(text(f"SELECT {', '.join(ENTRY_COLUMNS)} FROM ledger_entry WHERE {sql}"
+                                     " ORDER BY seq DESC LIMIT :limit"), {**params, "limit": limit}))
+
+
+def search_all(session: Session, where: SearchFilter, chunk: int = 5_000) -> Iterator[Any]:
+    before = None
+    while True:
+        rows = search(session, where, chunk, before)
+        yield from rows
+        if len(rows) < chunk:
+            return
+        before = rows[-1].seq
+
+
+def _range(system: str, first: date, last: date) -> dict[str, Any]:
+    """The instants of Vietnam days ``first`` .. ``last`` inclusive."""
+    start = datetime(first.year, first.month, first.day) - VN_OFFSET
+    end = datetime(last.year, last.month, last.day) + timedelta(days=1) - VN_OFFSET
+    return {"system": system, "start": start.isoformat() + "+00:00", "end": end.isoformat() + "+00:00"}
+
+
+_SYSTEM_RANGE = "client_system = :system AND recorded_at >= CAST(:start AS timestamptz) " \
+                "AND recorded_at < CAST(:end AS timestamptz)"
+
+
+def system_report(session: Session, system: str, first: date, last: date) -> dict[str, list[Any]]:
+    params = _range(system, first, last)
+    queries = {
+        "days": f"SELECT CAST({LOCAL} AS date) AS day, count(*) AS requests, count(error_code) AS errors "
+                f"FROM ledger_entry WHERE {_SYSTEM_RANGE} GROUP BY 1 ORDER BY 1",
+        "denials": f"SELECT error_code, count(*) AS count FROM ledger_entry WHERE {_SYSTEM_RANGE} "
+                   "AND error_code IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1",
+        "fields": f"SELECT f AS field, count(*) AS count FROM ledger_entry, unnest(fields_disclosed) AS f "
+                  f"WHERE {_SYSTEM_RANGE} GROUP BY 1 ORDER BY 2 DESC, 1",
+        "purposes": f"SELECT purpose, legal_basis, count(*) AS count FROM ledger_entry WHERE {_SYSTEM_RANGE} "
+                    "GROUP BY 1, 2 ORDER BY 3 DESC, 1",
+        "services": f"SELECT service, result, count(*) AS count FROM ledger_entry WHERE {_SYSTEM_RANGE} "
+                    "GROUP BY 1, 2 ORDER BY 3 DESC, 1",
+    }
+    return {name: [dict(row._mapping) for row in session.execute(text(sql), params)]
+            for name, sql in queries.items()}
+
+
+def system_days(session: Session, day: date, history_days: int = 28) -> list[SystemDay]:
+    """For every system active on ``day``: its counts that day and its daily volumes before."""
+    params = {**_range("", day - timedelta(days=history_days), day), "day": day, "codes": list(UNKNOWN_ID_CODES)}
+    rows = session.execute(text(f"""
+        WITH daily AS (
+            SELECT client_system, CAST({LOCAL} AS date) AS day, count(*) AS requests,
+                   count(*) FILTER (WHERE extract(hour FROM {LOCAL}) >= 22 OR extract(hour FROM {LOCAL}) < 6)
+                       AS off_hours,
+                   count(*) FILTER (WHERE error_code = ANY(:codes)) AS unknown_ids
+            FROM ledger_entry
+            WHERE kind = 'exchange' AND recorded_at >= CAST(:start AS timestamptz)
+              AND recorded_at < CAST(:end AS timestamptz)
+            GROUP BY 1, 2)
+        SELECT client_system, day, requests, off_hours, unknown_ids FROM daily
+        WHERE client_system IN (SELECT client_system FROM daily WHERE day = :day)
+        ORDER BY 1, 2"""), params)
+    by_system: dict[str, dict[date, Any]] = {}
+    for row in rows:
+        by_system.setdefault(row.client_system, {})[row.day] = row
+    out = []
+    for system, days in by_system.items():
+        today = days[day]
+        history = tuple(days[d].requests if d in days else 0
+                        for d in (day - timedelta(days=n) for n in range(history_days, 0, -1)))
+        out.append(SystemDay(system, day, today.requests, today.off_hours, today.unknown_ids, history))
+    return out
+
+
+def access_history(session: Session, personal_id: str, limit: int, before: int | None) -> list[Any]:
+    """Exchanges that concerned ``personal_id``, newest first, with the agency's names when registered."""
+    sql = """
+        SELECT e.seq, e.recorded_at, e.client_system, e.relaying_platform, e.service, e.purpose, e.legal_basis,
+               e.fields_disclosed, e.result, e.error_code, s.name AS system_name, o.name AS organisation_name
+        FROM ledger_entry AS e
+        LEFT JOIN information_system AS s ON s.identifier = e.client_system
+        LEFT JOIN organisation AS o ON o.org_id = s.org_id
+        WHERE e.personal_ids @> ARRAY[CAST(:pid AS text)] AND e.kind = 'exchange'
+          AND (CAST(:before AS bigint) IS NULL OR e.seq < :before)
+        ORDER BY e.seq DESC LIMIT :limit"""
+    return list(session.execute(text(sql), {"pid": personal_id, "before": before, "limit": limit}))

@@ -1,0 +1,110 @@
+"""``dancu sync …``: sources, runs, reports and the review queue; one transaction per command (a run: per chunk)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dancu.db import get_database
+from dancu.sync import jobs, service, sources
+from dancu.sync.schemas import JobReport, ReviewItem
+
+app = typer.Typer(help="Đồng bộ dữ liệu chuyên ngành — sector synchronisation.", no_args_is_help=True)
+review_app = typer.Typer(help="Hàng chờ duyệt — the review queue.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+console = Console()
+SOURCE_ARG = typer.Argument(..., help="Source code (see `dancu sync sources`).")
+FILE_ARG = typer.Argument(..., exists=True, dir_okay=False, help="CSV or JSON Lines file.")
+SOURCES = typer.Option(None, "--sources", help="TOML file declaring more sources ([[source]] tables).")
+ACTOR = typer.Option("operator", "--actor", help="Who is acting (recorded in the history).")
+
+
+@app.command("sources")
+def list_sources(extra: Path | None = SOURCES) -> None:
+    """List the declared sector sources and their column mappings."""
+    table = Table(title="sector sources")
+    for column in ("code", "name", "sector id → sector_ids key", "columns"):
+        table.add_column(column)
+    for s in sources.all_sources(extra).values():
+        mapping = ", ".join(f"{column}→{field}" for field, column in s.columns.items())
+        table.add_row(s.code, s.name, f"{s.identifier_column} → {s.sector_key}", mapping)
+    console.print(table)
+
+
+@app.command("run")
+def run(
+    source: str = SOURCE_ARG,
+    file: Path = FILE_ARG,
+    chunk_size: int = typer.Option(jobs.DEFAULT_CHUNK_SIZE, min=1, max=1_000_000, help="Records per transaction."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+    extra: Path | None = SOURCES,
+) -> None:
+    """Synchronise FILE from SOURCE; resumes an interrupted run of the same file, does nothing for a finished one."""
+    result = jobs.run(get_database(), sources.get(source, extra), file, chunk_size=chunk_size, progress=progress)
+    if result.already_done:
+        console.print(f"[yellow]job {result.job_id}[/] already done for this file; nothing to do")
+    with get_database().sessions() as session:
+        _print_report(service.job_report(session, result.job_id))
+
+
+@app.command("report")
+def report(job_id: int = typer.Argument(..., help="Job id.")) -> None:
+    """Counts per outcome and reason, time and records/s of a job."""
+    with get_database().sessions() as session:
+        _print_report(service.job_report(session, job_id))
+
+
+@review_app.command("list")
+def review_list(
+    job: int | None = typer.Option(None, help="Only this job."),
+    source: str | None = typer.Option(None, help="Only this source."),
+    reason: str | None = typer.Option(None, help="Only records with this reason code."),
+    state: str = typer.Option("open", help="open, accepted or rejected."),
+    limit: int = typer.Option(20, min=1, max=100),
+    offset: int = typer.Option(0, min=0),
+) -> None:
+    """Records waiting for a decision."""
+    with get_database().sessions() as session:
+        page = service.list_reviews(session, job_id=job, source=source, reason=reason, state=state, limit=limit,
+                                    offset=offset)
+    table = Table(title=f"review ({state})" + (" — more…" if page.has_more else ""))
+    for column in ("id", "source", "resident", "value", "reasons", "detail"):
+        table.add_column(column)
+    for item in page.items:
+        table.add_row(item.id, item.source, str(item.resident_id or ""), item.sector_value or "",
+                      ", ".join(item.reasons), json.dumps(item.detail, ensure_ascii=False))
+    console.print(table)
+
+
+@review_app.command("accept")
+def review_accept(item_id: str, note: str | None = typer.Option(None), actor: str = ACTOR) -> None:
+    """Apply the record's sector identifier to the resident (with history)."""
+    with get_database().sessions.begin() as session:
+        _print_item(service.accept(session, item_id, actor=actor, note=note))
+
+
+@review_app.command("reject")
+def review_reject(item_id: str, note: str | None = typer.Option(None), actor: str = ACTOR) -> None:
+    """Close the record without changing the resident."""
+    with get_database().sessions.begin() as session:
+        _print_item(service.reject(session, item_id, actor=actor, note=note))
+
+
+def _print_item(item: ReviewItem) -> None:
+    console.print(f"[green]{item.id}[/] {item.state} by {item.reviewed_by}" + (f" — {item.note}" if item.note else ""))
+
+
+def _print_report(r: JobReport) -> None:
+    table = Table(title=f"job {r.job_id} — {r.source} — {r.state}")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    for outcome, count in sorted(r.outcomes.items()):
+        table.add_row(f"[bold]{outcome}[/]", f"{count:,}")
+    for reason, count in sorted(r.reasons.items()):
+        table.add_row(f"  {reason}", f"{count:,}")
+    console.print(table)
+    console.print(f"{r.records:,} records in {r.seconds:.1f} s = {r.records_per_second:,.0f}/s — file {r.file}")
