@@ -234,7 +234,8 @@ def test_search_with_and_without_diacritics(session: Session) -> None:
     for query in (f"Phạm Thị {surname}", f"pham thi {surname.lower()}", f"PHAM THI {surname.upper()}"):
         page = queries.search_residents(session, name=query)
         assert page.items[0].personal_id == exact.resident.fields["personal_id"], query
-        assert len(page.items) == 2
+        # the database is shared with other tests: only the two names carrying this test's token count
+        assert len([h for h in page.items if surname in h.full_name]) == 2
     by_dob = queries.search_residents(session, name=surname, dob="1972-09-10")
     assert {h.full_name for h in by_dob.items} == {f"Phạm Thị {surname}", f"Phạm Thị {surname} Hoa"}
     assert queries.search_residents(session, name=surname, dob="1973").items == []

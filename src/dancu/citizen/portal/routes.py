@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
+from dancu.catalogs.service import CatalogLookup
 from dancu.citizen import disclosure
 from dancu.citizen.corrections import service as corrections
 from dancu.citizen.models import PortalAccount, PortalSession
@@ -236,7 +237,8 @@ def me(request: Request, session: DbSession) -> Response:
         return _go("/citizen/portal")
     _log(request, who[0], who[1], views.disclosed_fields(record), "view record")
     mine = corrections.list_requests(session, None, who[1])
-    return _page(request, session, "record.html", who[0], rows=views.rows(record, _lang(request)),
+    return _page(request, session, "record.html", who[0],
+                 rows=views.rows(record, _lang(request), CatalogLookup.load(session)),
                  household=record.household, requests=mine, fields=[r.field for r in views.rows(record, "vi")],
                  notice=request.query_params.get("sent") and translator(_lang(request))["correction_sent"])
 
@@ -276,7 +278,9 @@ def _download(request: Request, session: Session, kind: str) -> Response:
     if kind == "json":
         body, media = views.as_json(record), "application/json"
     else:
-        body, media = views.as_pdf(record, _lang(request), translator(_lang(request))["my_record"]), "application/pdf"
+        body = views.as_pdf(record, _lang(request), translator(_lang(request))["my_record"],
+                            CatalogLookup.load(session))
+        media = "application/pdf"
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="thong-tin-dan-cu.{kind}"'})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fpdf import FPDF
 from sqlalchemy.orm import Session
@@ -16,8 +16,10 @@ from dancu.registry import repository as registry
 from dancu.registry.queries import read_record
 from dancu.registry.schemas import ResidentRecord
 
-FONT_CANDIDATES = (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-                   Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"))
+# DejaVu Sans ships with the package (free licence, DejaVu-LICENSE.txt beside it): PDFs render Vietnamese on
+# any machine, with no system font to install.
+FONT_CANDIDATES = (Path(__file__).parent / "fonts" / "DejaVuSans.ttf",
+                   Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"))
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,37 @@ def shown(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def rows(record: ResidentRecord, lang: str) -> list[Row]:
+# Which catalogue names a coded field, so the citizen reads "Nam", "Kinh", "Hà Nội" rather than codes.
+FIELD_CATALOGS: dict[str, tuple[str, ...]] = {
+    "sex": ("sex",), "ethnic_code": ("ethnic_group",), "religion_code": ("religion",),
+    "nationality_code": ("country",), "marital_status": ("marital_status",),
+    "relation_to_head": ("relation_to_head",), "blood_type": ("blood_type",),
+    **{f"{kind}_province": ("province", "province_63")
+       for kind in ("permanent", "temporary", "current", "birth_place", "birth_registration", "home_town")},
+    **{f"{kind}_commune": ("commune",) for kind in ("permanent", "temporary", "current", "birth_registration")},
+}
+
+
+class CodeNames(Protocol):
+    def name(self, catalog: str, code: str) -> str | None: ...
+
+
+def described(field: str, value: Any, names: CodeNames | None) -> str:
+    """The value as shown: a code followed by its catalogue name when there is one."""
+    text = shown(value)
+    if names is None or not isinstance(value, str) or field not in FIELD_CATALOGS:
+        return text
+    label = next((n for c in FIELD_CATALOGS[field] if (n := names.name(c, value))), None)
+    return f"{label} ({value})" if label else text
+
+
+def rows(record: ResidentRecord, lang: str, names: CodeNames | None = None) -> list[Row]:
     provenance = record.resident.provenance or {}
     out = []
     for field, value in record.resident.fields.items():
-        stamp = provenance.get(field) or {}
-        out.append(Row(field, field_label(field, lang), shown(value), str(stamp.get("source", "")),
+        # bulk-loaded records carry one provenance entry for every field ("*")
+        stamp = provenance.get(field) or (provenance.get("*") if value not in (None, "", [], {}) else None) or {}
+        out.append(Row(field, field_label(field, lang), described(field, value, names), str(stamp.get("source", "")),
                        str(stamp.get("updated_at", ""))[:19].replace("T", " ")))
     return out
 
@@ -65,7 +92,7 @@ def as_json(record: ResidentRecord) -> bytes:
     return json.dumps(body, ensure_ascii=False, indent=2, default=str).encode()
 
 
-def as_pdf(record: ResidentRecord, lang: str, title: str) -> bytes:
+def as_pdf(record: ResidentRecord, lang: str, title: str, names: CodeNames | None = None) -> bytes:
     font = next((p for p in FONT_CANDIDATES if p.exists()), None)
     if font is None:
         raise RuntimeError("a Unicode TTF font is needed for PDF (Debian: apt-get install fonts-dejavu-core)")
@@ -75,7 +102,7 @@ def as_pdf(record: ResidentRecord, lang: str, title: str) -> bytes:
     pdf.add_page()
     pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", size=9)
-    for row in rows(record, lang):
+    for row in rows(record, lang, names):
         if row.value:
             source = f" [{row.source} {row.updated}]" if row.source else ""
             pdf.multi_cell(0, 5, f"{row.label}: {row.value}{source}", new_x="LMARGIN", new_y="NEXT")
