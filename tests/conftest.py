@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from dancu.app import create_app
@@ -65,10 +66,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(database: Database) -> Iterator[str]:
+def live_app(database: Database) -> FastAPI:
+    """The application object behind ``live_server`` (tests may swap parts of its state and restore them)."""
+    return create_app(database)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: FastAPI) -> Iterator[str]:
     """The real application served by uvicorn over TCP on a free port."""
     port = _free_port()
-    config = uvicorn.Config(create_app(database), host="127.0.0.1", port=port, log_config=None,
+    config = uvicorn.Config(live_app, host="127.0.0.1", port=port, log_config=None,
                             access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

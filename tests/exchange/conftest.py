@@ -1,23 +1,17 @@
-"""Exchange tests run against their own uvicorn server, so a test can reach its app (e.g. to break the
-ledger writer) — the same app and lifespan as ``dancu serve``."""
+"""Exchange tests use the shared live server and its app object (a test may break the ledger writer and
+restore it) — the same app and lifespan as ``dancu serve``."""
 
 from __future__ import annotations
 
 import base64
 import os
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from dancu.agencies.settings import get_agency_settings
-from dancu.app import create_app
-from dancu.db import Database
-from tests.conftest import _free_port
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -30,26 +24,13 @@ def token_signing_key() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def exchange_app(database: Database) -> FastAPI:
-    return create_app(database)
+def exchange_app(live_app: FastAPI) -> FastAPI:
+    return live_app
 
 
 @pytest.fixture(scope="session")
-def exchange_server(exchange_app: FastAPI) -> Iterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(exchange_app, host="127.0.0.1", port=port, log_config=None, access_log=False,
-                            lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("exchange test server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+def exchange_server(live_server: str) -> str:
+    return live_server
 
 
 @pytest.fixture
