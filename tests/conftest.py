@@ -4,6 +4,7 @@ uvicorn server for HTTP tests."""
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import threading
@@ -31,6 +32,18 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield url
     else:
         yield embedded_server_url(tmp_path_factory.mktemp("embedded"), database="dancu_test")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def token_signing_key() -> Iterator[None]:
+    """Every test server signs access tokens with a throw-away key, never one written into the work tree."""
+    from dancu.agencies.settings import get_agency_settings
+
+    settings = get_agency_settings()
+    before = settings.token_signing_key
+    settings.token_signing_key = base64.b64encode(os.urandom(32)).decode()
+    yield
+    settings.token_signing_key = before
 
 
 @pytest.fixture(scope="session")

@@ -3,24 +3,11 @@ restore it) — the same app and lifespan as ``dancu serve``."""
 
 from __future__ import annotations
 
-import base64
-import os
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
-
-from dancu.agencies.settings import get_agency_settings
-
-
-@pytest.fixture(autouse=True, scope="session")
-def token_signing_key() -> Iterator[None]:
-    settings = get_agency_settings()
-    before = settings.token_signing_key
-    settings.token_signing_key = base64.b64encode(os.urandom(32)).decode()
-    yield
-    settings.token_signing_key = before
 
 
 @pytest.fixture(scope="session")

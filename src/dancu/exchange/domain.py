@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import unquote
 
+from dancu.agencies.identifiers import InvalidIdentifier, parse_system
 from dancu.kit.text import clean, exact_key
 from dancu.registry.domain import PartialDate, PartialDateError
 
@@ -23,7 +24,6 @@ MATCH, NO_MATCH, NOT_PROVIDED = "match", "no_match", "not_provided"
 PRECISIONS = ("year", "month", "day")
 # The request headers that enter X-Road-Request-Hash, in this order, when the client sent them.
 HASHED_HEADERS = ("x-road-client", "x-road-id", "x-road-userid", "x-road-issue", "x-road-represented-party")
-_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'()+,-.=?")
 
 
 class Outcome(StrEnum):
@@ -152,10 +152,10 @@ def encode_hash(digest: bytes) -> str:
 
 def parse_client(header: str) -> str | None:
     """``INSTANCE/CLASS/CODE/SUBSYSTEM`` from a (percent-encoded) X-Road-Client header, else ``None``."""
-    parts = unquote(header.strip()).split("/")
-    if len(parts) != 4 or not all(p and set(p) <= _ID_CHARS for p in parts):
+    try:
+        return str(parse_system(unquote(header.strip())))
+    except InvalidIdentifier:
         return None
-    return "/".join(parts)
 
 
 def provenance_of(field: str, provenance: Mapping[str, Any], fallback_time: str) -> dict[str, Any]:

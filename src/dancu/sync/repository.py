@@ -15,11 +15,10 @@ import psycopg
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dancu.db.bulk import copy_text
 from dancu.jobs.models import Job
 from dancu.sync.models import SyncRecord
 from dancu.sync.staging import STAGE_COLUMNS
-
-_BLOCK = 256 * 1024
 
 # Stage (a): join the chunk to the registry by personal ID and judge each record.  Name: equal when folded,
 # a variant when the loose keys agree; date of birth: same, partial (one side lacks month/day), swapped
@@ -138,17 +137,7 @@ def lock_checkpoint(cur: psycopg.Cursor[Any], job_id: int) -> dict[str, Any] | N
 
 
 def copy_stage(cur: psycopg.Cursor[Any], lines: Iterable[str]) -> None:
-    with cur.copy(f"COPY sync_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
-        block: list[str] = []
-        size = 0
-        for line in lines:
-            block.append(line)
-            size += len(line)
-            if size >= _BLOCK:
-                copy.write("".join(block))
-                block, size = [], 0
-        if block:
-            copy.write("".join(block))
+    copy_text(cur, "sync_stage", STAGE_COLUMNS, lines)
 
 
 def match(cur: psycopg.Cursor[Any], job_id: int, sector_key: str) -> None:

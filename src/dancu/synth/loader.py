@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,12 +22,12 @@ import psycopg
 
 from dancu.config import get_settings
 from dancu.db import Database
+from dancu.db.bulk import copy_text
 from dancu.synth import rows
 from dancu.synth.ids import issue_numbers
 from dancu.synth.population import Chunk, chunk_sizes, generate_chunk
 
 DEFAULT_CHUNK_SIZE = 10_000
-_BLOCK = 256 * 1024
 ChunkHook = Callable[[int], None]
 
 
@@ -149,10 +149,10 @@ def _store_chunk(conn: psycopg.Connection, key: str, chunk: Chunk, created_at: d
             residents=_next_values(cur, "resident_id_seq", len(people)),
             personal_ids=issue_numbers(cur, people, id_key),
         )
-        _copy(cur, "household", rows.HOUSEHOLD_COLUMNS, [rows.household_text(chunk, ids, created_at)])
-        _copy(cur, "resident", rows.RESIDENT_COLUMNS, rows.resident_text(chunk, ids, created_at))
-        _copy(cur, "resident_change", rows.CHANGE_COLUMNS, [rows.change_text(chunk.seed, ids, created_at)])
-        _copy(cur, "personal_id_number", rows.NUMBER_COLUMNS, [rows.number_text(ids, created_at)])
+        copy_text(cur, "household", rows.HOUSEHOLD_COLUMNS, [rows.household_text(chunk, ids, created_at)])
+        copy_text(cur, "resident", rows.RESIDENT_COLUMNS, rows.resident_text(chunk, ids, created_at))
+        copy_text(cur, "resident_change", rows.CHANGE_COLUMNS, [rows.change_text(chunk.seed, ids, created_at)])
+        copy_text(cur, "personal_id_number", rows.NUMBER_COLUMNS, [rows.number_text(ids, created_at)])
         cur.execute(
             """UPDATE job SET checkpoint = %s, done = done + %s, updated_at = now() WHERE job_key = %s""",
             (orjson.dumps({"chunks_done": chunk.number + 1}).decode(), len(people), key),
@@ -163,21 +163,6 @@ def _store_chunk(conn: psycopg.Connection, key: str, chunk: Chunk, created_at: d
 def _next_values(cur: psycopg.Cursor, sequence: str, count: int) -> list[int]:
     cur.execute(f"SELECT nextval('{sequence}') FROM generate_series(1, %s)", (count,))
     return [row[0] for row in cur.fetchall()]
-
-
-def _copy(cur: psycopg.Cursor, table: str, columns: tuple[str, ...], parts: Iterable[str]) -> None:
-    """COPY text sent in ~256 kB blocks as it is produced, so the server works while we format the rest."""
-    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        block: list[str] = []
-        size = 0
-        for part in parts:
-            block.append(part)
-            size += len(part)
-            if size >= _BLOCK:
-                copy.write("".join(block))
-                block, size = [], 0
-        if block:
-            copy.write("".join(block))
 
 
 def _finish_job(conn: psycopg.Connection, key: str, chunks: int) -> None:
