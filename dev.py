@@ -11,6 +11,7 @@ constraints.txt have not changed since the last one.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -61,13 +62,15 @@ def ensure_test_peers() -> None:
         print("notice: /usr/bin/chromium is missing and cannot be installed here (needs root and apt-get); "
               "browser tests will be skipped", flush=True)
     peers = ROOT / "tests" / "peers"
-    if (peers / "node_modules").exists():
+    wanted = json.loads((peers / "package.json").read_text())["dependencies"]
+    if all((peers / "node_modules" / name).exists() for name in wanted):
         return
     if shutil.which("node") and shutil.which("npm"):
         print("installing the npm test peers (npm ci --prefix tests/peers) …", flush=True)
         subprocess.run(["npm", "ci", "--prefix", str(peers), "--no-audit", "--no-fund"], check=False)
     else:
-        print("notice: node/npm not found; the SMPP (SMSC) tests will be skipped", flush=True)
+        print("notice: node/npm not found; the SMPP (SMSC) and e-ID (OIDC provider) tests will be skipped",
+              flush=True)
 
 
 def main(argv: list[str]) -> int:

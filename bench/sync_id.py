@@ -1,17 +1,19 @@
 """ID-keyed sector synchronisation vs raw PostgreSQL COPY of the same file into a bare table.
 
-    .venv/bin/python bench/sync_id.py --records 1000000 [--noise 0.0] [--chunk-size 20000]
+    .venv/bin/python bench/sync_id.py --records 1000000 [--noise 0.0] [--chunk-size 100000]
 
 Uses a persistent embedded server under ``--data-dir`` (default .dancu/bench_sync), or ``--url``: the synthetic
 population (``--records`` residents, seed 2026) is loaded once and reused by later runs.  Each run writes a
 health-insurance (bhyt) CSV for those residents (``dancu.sync.testdata``; ``--noise`` = share of noisy records),
 then times, in the same process and database:
 
-* ``dancu sync run``: checksum, streaming read, normalisation, COPY into staging, the stage-(a) match,
-  sync_record rows, the UPDATE of every linked resident with its history row, the checkpoint — end to end;
+* ``dancu sync run``: checksum, chunked read, COPY of the raw bytes into the TEMP stage, normalisation and the
+  stage-(a) match in SQL, the new rows of ``resident_sector_id`` (sync_record rows only for records that are
+  not linked), the exchange-log entry and the checkpoint of every chunk — end to end, with per-phase times;
 * a raw ``COPY`` of the same file into a bare table of text columns (no index).
 
-Every run uses a new sector key (``health_insurance_number_<n>``) so each one links every resident afresh.
+Every run uses a new sector key (``health_insurance_number_<n>``) so each one links every resident afresh; the
+previous runs' bench keys are deleted first (untimed) so the sector-id table does not grow run after run.
 """
 
 from __future__ import annotations
@@ -52,6 +54,14 @@ def bench_source(database: Database) -> Source:
                   bhyt.identifier_pattern)
 
 
+def forget_old_runs(database: Database) -> None:
+    with database.raw_connection() as conn:
+        conn.execute("DELETE FROM resident_sector_id WHERE sector_key LIKE 'health_insurance_number\\_%'")
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE resident_sector_id")
+
+
 def raw_copy(database: Database, path: Path, columns: list[str]) -> float:
     with database.raw_connection() as conn:
         conn.execute("DROP TABLE IF EXISTS bench_sync_bare")
@@ -81,6 +91,7 @@ def main() -> None:
     url = args.url or embedded_server_url(args.data_dir, database="dancu_bench_sync")
     database = prepare(url, args.records, args.seed)
     source = bench_source(database)
+    forget_old_runs(database)
     with tempfile.TemporaryDirectory(prefix="dancu-sync-bench-") as folder:
         path = Path(folder) / "bhyt.csv"
         with database.raw_connection() as conn:
@@ -92,7 +103,10 @@ def main() -> None:
         result = jobs.run(database, source, path, chunk_size=args.chunk_size)
         rate = result.records / result.seconds
         print(f"dancu sync run   : {result.records:,} records in {result.seconds:6.2f} s = {rate:9,.0f}/s  "
-              f"{dict(sorted(result.report['outcomes'].items()))}, {result.report['linked_applied']:,} applied")
+              f"{dict(sorted(result.report['outcomes'].items()))}, {result.report['linked_applied']:,} applied, "
+              f"{result.chunks} chunks ({result.slow_chunks} parsed line by line)")
+        print("  phases (s)     : " + ", ".join(f"{k} {v:.2f}" for k, v in result.phases.items())
+              + f", other {result.seconds - sum(result.phases.values()):.2f}")
         raw = raw_copy(database, path, [c for c in source.input_columns() if c])
         raw_rate = count / raw
         print(f"raw COPY (bare)  : {count:,} records in {raw:6.2f} s = {raw_rate:9,.0f}/s")

@@ -10,21 +10,24 @@
 3. ``dancu serve`` in its own process (``--workers``), a bank onboarded through the 10 steps, a token.
 4. A sample of existing personal IDs exported to a file; ``wrk`` with a Lua script posting
    ``/exchange/v1/verify`` for random IDs; the ledger grows by exactly the number of answers.
-5. A fixed-rate open-loop generator (asyncio, separate process) at half the measured rate: its p99.
+5. ``bench/fixed_rate.py`` (open loop over ``--connections`` kept-alive connections, as wrk2; its own process)
+   at half the measured rate: its p99, counted from each request's due time.
+
+Besides the figures it prints the CPU each party used (server, PostgreSQL, wrk) and the whole machine's, so a
+run disturbed by other load on the machine shows as such.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,6 +82,22 @@ def prepare_registry(url: str, residents: int) -> None:
     result = load_population(database, residents, 2026, progress=False)
     print(f"registry: {residents:,} residents ({'already loaded' if result.already_done else 'loaded'})")
     database.dispose()
+
+
+# A write-heavy log wants room between checkpoints: with the default 1 GB of WAL a checkpoint is forced every
+# few hundred thousand answers, and its burst of writes stalls commits for hundreds of milliseconds (the p99).
+# These reload without a restart; pgbench's read-only run is unaffected.  See docs/operations.md.
+SERVER_SETTINGS = {"max_wal_size": "8GB", "checkpoint_timeout": "15min"}
+
+
+def tune_server(conninfo: str) -> None:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        try:
+            for name, value in SERVER_SETTINGS.items():
+                conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+            conn.execute("SELECT pg_reload_conf()")
+        except psycopg.errors.InsufficientPrivilege:
+            print("note: not a superuser, server settings left as they are")
 
 
 def libpq_parts(url: str) -> tuple[dict[str, str], str]:
@@ -142,7 +161,18 @@ def start_server(url: str, port: int, workers: int, data_dir: Path) -> subproces
     raise RuntimeError("dancu serve did not start")
 
 
-def onboard(base: str) -> str:
+def operator_headers(url: str, data_dir: Path) -> dict[str, str]:
+    """An operator (connections role) and its token, made with ``dancu operators add`` as an administrator
+    would; a tree without operator accounts takes the ``X-Dancu-Actor`` header instead."""
+    env = {**os.environ, "DANCU_DATABASE_URL": url, "DANCU_DATA_DIR": str(data_dir), "DANCU_LOG_LEVEL": "WARNING"}
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    made = subprocess.run([str(ROOT / ".venv/bin/dancu"), "operators", "add", name, "--role", "connections",
+                           "--name", "Cán bộ đo tải", "--unit", "bench"], env=env, capture_output=True, text=True)
+    token = made.stdout.strip().splitlines()[-1] if made.returncode == 0 and made.stdout.strip() else ""
+    return {"Authorization": f"Bearer {token}"} if token else ACTOR
+
+
+def onboard(base: str, actor: dict[str, str] = ACTOR) -> str:
     """A bank through the 10 steps with a generous policy; returns a production access token."""
     key = Ed25519PrivateKey.generate()
     jwk = OKPAlgorithm.to_jwk(key.public_key(), as_dict=True) | {"kid": f"bench-{uuid.uuid4().hex[:8]}"}
@@ -165,7 +195,7 @@ def onboard(base: str) -> str:
         10: {},
     }
     with httpx.Client(base_url=base, timeout=30) as http:
-        started = http.post("/agencies/onboarding", headers=ACTOR, json={
+        started = http.post("/agencies/onboarding", headers=actor, json={
             "organisation": {"instance": "VN", "member_class": "COM", "member_code": code, "name": "Ngân hàng Bench",
                              "type": "credit_institution"},
             "system": {"subsystem_code": "EKYC", "name": "eKYC", "kind": "business"},
@@ -176,7 +206,7 @@ def onboard(base: str) -> str:
         started.raise_for_status()
         request_id, client_id = started.json()["request_id"], started.json()["system"]
         for number, body in steps.items():
-            http.post(f"/agencies/onboarding/{request_id}/steps/{number}", json=body, headers=ACTOR).raise_for_status()
+            http.post(f"/agencies/onboarding/{request_id}/steps/{number}", json=body, headers=actor).raise_for_status()
         now = int(time.time())
         assertion = jwt.encode({"iss": client_id, "sub": client_id, "aud": f"{base}/oauth/token", "iat": now,
                                 "exp": now + 120, "jti": uuid.uuid4().hex}, key, algorithm="EdDSA",
@@ -192,6 +222,48 @@ def export_ids(conninfo: str, path: Path, count: int = 100_000) -> None:
     with psycopg.connect(conninfo) as conn:
         rows = conn.execute("SELECT personal_id FROM resident TABLESAMPLE SYSTEM (5) LIMIT %s", (count,)).fetchall()
     path.write_text("\n".join(r[0] for r in rows) + "\n")
+
+
+def postmaster_pid(data_dir: Path) -> int | None:
+    """The embedded server's postmaster (its CPU is counted), or None for another server."""
+    pid_file = data_dir / "pg" / "postmaster.pid"
+    if os.environ.get("DANCU_BENCH_DATABASE_URL") or not pid_file.exists():
+        return None
+    return int(pid_file.read_text().split()[0])
+
+
+class CpuMeter:
+    """CPU used from now until :meth:`read`, in cores: the server's processes, PostgreSQL's, the load tool
+    (this process's finished children) and the whole machine (so other load on it shows too)."""
+
+    def __init__(self, server_pid: int, postgres_pid: int | None) -> None:
+        self.roots = {"server": server_pid, **({"postgres": postgres_pid} if postgres_pid else {})}
+        self.started = time.monotonic()
+        self.before = self._sample()
+
+    @staticmethod
+    def _tree_seconds(root: int) -> float:
+        total, todo = 0.0, [root]
+        while todo:
+            pid = todo.pop()
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                todo += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+    def _sample(self) -> dict[str, float]:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        busy = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        return {**{name: self._tree_seconds(pid) for name, pid in self.roots.items()},
+                "wrk": children.ru_utime + children.ru_stime,
+                "machine": (sum(busy) - busy[3] - busy[4]) / os.sysconf("SC_CLK_TCK")}
+
+    def read(self) -> dict[str, float]:
+        after, seconds = self._sample(), time.monotonic() - self.started
+        return {name: (after[name] - self.before[name]) / seconds for name in after}
 
 
 def ledger_size(conninfo: str) -> int:
@@ -216,40 +288,11 @@ def run_wrk(base: str, script: Path, seconds: int, connections: int) -> dict[str
     return {"rate": rate, "total": total, "non2xx": int(errors.group(1)) if errors else 0, "p50": p50, "p99": p99}
 
 
-# -- the fixed-rate generator (run as a separate process) --------------------------------------------------
-async def _fixed_rate(base: str, token: str, ids_file: str, rate: float, seconds: float) -> None:
-    import random
-
-    ids = Path(ids_file).read_text().split()
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    latencies: list[float] = []
-    failures = 0
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10,
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
-        async def one(scheduled: float) -> None:
-            nonlocal failures
-            body = {"personal_id": random.choice(ids), "purpose": PURPOSE, "sex": "1"}
-            try:
-                response = await client.post("/exchange/v1/verify", json=body)
-                failures += response.status_code != 200
-            except httpx.HTTPError:
-                failures += 1
-            latencies.append((time.perf_counter() - scheduled) * 1000)  # from the scheduled time: open loop
-
-        start, tasks, n = time.perf_counter(), [], 0
-        while (scheduled := start + n / rate) < start + seconds:
-            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
-            tasks.append(asyncio.create_task(one(scheduled)))
-            n += 1
-        await asyncio.gather(*tasks)
-    latencies.sort()
-    print(json.dumps({"sent": n, "failures": failures, "p50": statistics.median(latencies),
-                      "p99": latencies[int(len(latencies) * 0.99) - 1]}))
-
-
-def fixed_rate(base: str, token: str, ids: Path, rate: float, seconds: int) -> dict[str, float]:
-    done = subprocess.run([sys.executable, __file__, "--fixed-rate", str(rate), "--seconds", str(seconds),
-                           "--base", base, "--token", token, "--ids", str(ids)], capture_output=True, text=True)
+def fixed_rate(base: str, token: str, ids: Path, rate: float, seconds: int, connections: int) -> dict[str, float]:
+    """bench/fixed_rate.py in its own process: open loop at ``rate``, latency from each request's due time."""
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("fixed_rate.py")), "--rate", str(rate),
+                           "--seconds", str(seconds), "--base", base, "--token", token, "--ids", str(ids),
+                           "--connections", str(connections)], capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"fixed-rate generator failed: {done.stderr[-2000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -260,45 +303,53 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--connections", type=int, default=64, help="wrk connections to dancu")
+    parser.add_argument("--pgbench-clients", type=int, default=64, help="below the server's max_connections")
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var/bench-verify")
-    parser.add_argument("--fixed-rate", type=float, help=argparse.SUPPRESS)
-    parser.add_argument("--base", help=argparse.SUPPRESS)
-    parser.add_argument("--token", help=argparse.SUPPRESS)
-    parser.add_argument("--ids", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.fixed_rate:
-        asyncio.run(_fixed_rate(args.base, args.token, args.ids, args.fixed_rate, args.seconds))
-        return
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk (Debian/Ubuntu), brew install wrk (macOS)")
     url = database_url(args.data_dir)
     prepare_registry(url, args.residents)
     _, conninfo = libpq_parts(url)
-    tps = pgbench(url, args.seconds, args.connections)
-    print(f"pgbench -S -M prepared: {tps:,.0f} tps ({args.connections} clients, {args.seconds} s)")
+    tune_server(conninfo)
+    tps = pgbench(url, args.seconds, args.pgbench_clients)
+    print(f"pgbench -S -M prepared: {tps:,.0f} tps ({args.pgbench_clients} clients, {args.seconds} s)")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     work = Path(tempfile.mkdtemp(prefix="verify-load-"))
     server = start_server(url, port, args.workers, args.data_dir)
     try:
-        token = onboard(base)
+        token = onboard(base, operator_headers(url, args.data_dir))
         ids = work / "ids.txt"
         export_ids(conninfo, ids)
         script = work / "verify.lua"
         script.write_text(LUA % {"ids": ids, "token": token, "purpose": PURPOSE})
         run_wrk(base, script, 3, args.connections)  # warm-up: connections, prepared statements, caches
         before = ledger_size(conninfo)
+        meter = CpuMeter(server.pid, postmaster_pid(args.data_dir))
         full = run_wrk(base, script, args.seconds, args.connections)
+        split = meter.read()
         logged = ledger_size(conninfo) - before
         print(f"verify (wrk, {args.connections} connections, {args.workers} workers): {full['rate']:,.0f} req/s, "
               f"p50 {full['p50']:.1f} ms, p99 {full['p99']:.1f} ms, non-2xx {full['non2xx']:.0f}")
         print(f"ledger entries written: {logged:,} for {full['total']:,.0f} answers "
               f"({'every answer logged' if logged >= full['total'] else 'MISSING ENTRIES'})")
         print(f"ratio to pgbench -S -M prepared: {full['rate'] / tps:.3f} (target ≥ 0.10)")
-        half = fixed_rate(base, token, ids, full["rate"] / 2, args.seconds)
-        print(f"fixed rate {full['rate'] / 2:,.0f} req/s (open loop, asyncio generator): p50 {half['p50']:.1f} ms, "
-              f"p99 {half['p99']:.1f} ms, failures {half['failures']} of {half['sent']} (target p99 ≤ 25 ms)")
+        per = {name: cores * 1e6 / full["rate"] for name, cores in split.items() if name != "machine"}
+        print(f"CPU during the run (cores of {os.cpu_count()}): " + ", ".join(
+            f"{name} {cores:.2f}" + (f" ({per[name]:.0f} µs/request)" if name in per else "")
+            for name, cores in split.items()))
+        meter = CpuMeter(server.pid, postmaster_pid(args.data_dir))
+        half = fixed_rate(base, token, ids, full["rate"] / 2, args.seconds, args.connections)
+        split = meter.read()
+        generator = half["cpu_seconds"] / (args.seconds + 2)
+        print(f"fixed rate {full['rate'] / 2:,.0f} req/s ({args.connections} connections, open loop, "
+              f"bench/fixed_rate.py, {generator:.2f} cores): p50 {half['p50']:.1f} ms, p90 {half['p90']:.1f} ms, "
+              f"p99 {half['p99']:.1f} ms, max {half['max']:.1f} ms, failures {half['failures']:.0f} of "
+              f"{half['sent']:.0f} (target p99 ≤ 25 ms)")
+        print("CPU during the fixed-rate run (cores): " + ", ".join(
+            f"{name} {cores:.2f}" for name, cores in split.items() if name != "wrk"))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

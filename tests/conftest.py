@@ -79,7 +79,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_app(database: Database) -> FastAPI:
+def operator_tokens(database: Database) -> dict[str, str]:
+    """An operator token per role (role name → token); tests.operators.accounts.auth(name) for named accounts."""
+    from tests.operators import accounts
+
+    accounts.register(database)
+    return {role: accounts.TOKENS[f"role-{role}"] for role in accounts.ACCOUNTS["contract-all"]}
+
+
+@pytest.fixture(scope="session")
+def live_app(database: Database, operator_tokens: dict[str, str]) -> FastAPI:
     """The application object behind ``live_server`` (tests may swap parts of its state and restore them)."""
     return create_app(database)
 

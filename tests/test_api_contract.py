@@ -14,6 +14,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 
 from dancu.app import create_app
 from dancu.db import Database
+from tests.operators.accounts import auth
 
 # The document does not depend on the database; an engine that never connects is enough to build it.
 SCHEMA = schemathesis.openapi.from_dict(create_app(Database("postgresql+psycopg://unused@/unused")).openapi())
@@ -24,6 +25,7 @@ CHECKS = [
     openapi_checks.content_type_conformance,
     openapi_checks.response_schema_conformance,
 ]
+OPERATOR = auth("contract-all")  # every role, so guarded operations run past the guard (401/403: tests/operators)
 
 
 @pytest.mark.parametrize("label", sorted(OPERATIONS))
@@ -31,6 +33,6 @@ def test_operation_honours_its_contract(label: str, live_server: str) -> None:
     @given(case=OPERATIONS[label].as_strategy())
     @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def run(case: schemathesis.Case) -> None:
-        case.call_and_validate(base_url=live_server, checks=CHECKS)
+        case.call_and_validate(base_url=live_server, headers=OPERATOR, checks=CHECKS)
 
     run()

@@ -12,6 +12,8 @@ def include_routers(app: FastAPI) -> None:
     from dancu.citizen.routes import router as citizen
     from dancu.exchange.routes import router as exchange
     from dancu.ledger.routes import router as ledger
+    from dancu.operators.openapi import install_operator_openapi
+    from dancu.operators.routes import router as operators
     from dancu.registry.routes import router as registry
     from dancu.sync.routes import router as sync
 
@@ -21,5 +23,7 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(citizen)
     app.include_router(exchange)
     app.include_router(ledger)
+    app.include_router(operators)
     app.include_router(registry)
     app.include_router(sync)
+    install_operator_openapi(app)  # after every router: it documents 401/403 on each guarded operation

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from dancu import __version__
 from dancu.api import include_routers
 from dancu.db import Database
+from dancu.exchange.lean import FastLaneApp
 from dancu.kit.http import install_metrics, install_problem_handlers, install_problem_openapi
 
 DESCRIPTION = """
@@ -39,7 +40,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(database: Database) -> FastAPI:
-    app = FastAPI(title="dancu", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
+    # FastAPI with the lean verify path in front (dancu.exchange.lean): same answers, a fraction of the work
+    app = FastLaneApp(title="dancu", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.database = database
     install_problem_handlers(app)
     install_metrics(app)

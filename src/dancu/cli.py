@@ -16,6 +16,7 @@ from dancu.db import migrate as migrations
 from dancu.errors import DancuError
 from dancu.kit.logs import configure_logging
 from dancu.ledger.cli import app as ledger_app
+from dancu.operators.cli import app as operators_app
 from dancu.registry.cli import app as registry_app
 from dancu.sync.cli import app as sync_app
 from dancu.synth.cli import app as synth_app
@@ -31,6 +32,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(synth_app, name="synth")
 app.add_typer(sync_app, name="sync")
 app.add_typer(ledger_app, name="log")
+app.add_typer(operators_app, name="operators")
 console = Console(stderr=True)
 
 
@@ -60,11 +62,10 @@ def serve(
     workers: int = typer.Option(1, help="Worker processes."),
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
-    import uvicorn
+    from dancu.server import run
 
     settings = get_settings()
-    uvicorn.run("dancu.server:app", host=host or settings.host, port=port or settings.port, workers=workers,
-                factory=False, log_config=None, access_log=False)
+    run(host or settings.host, port or settings.port, workers)
 
 
 @app.command()

@@ -14,8 +14,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
 from dancu.agencies.tokens import ASSERTION_TYPE
+from tests.operators.accounts import auth
 
-ACTOR = {"X-Dancu-Actor": "officer-c06"}
+ACTOR = auth("officer-c06")  # an operator token (connections, registrar, inspector, ...)
 PROBLEM = "application/problem+json"
 
 

@@ -152,7 +152,7 @@ def test_termination_refuses_at_once_and_keeps_records(
     assert ended.status_code == 200 and ended.json()["status"] == "terminated"
     assert all(c["revoked_at"] for c in ended.json()["credentials"])
     assert_problem(http.get("/agencies/me", headers=bearer(token)), 401, "credential_revoked")
-    policy = http.get(f"/agencies/systems/{identifier}/policy").json()
+    policy = http.get(f"/agencies/systems/{identifier}/policy", headers=ACTOR).json()
     assert policy and policy[-1]["valid_to"] is not None
     again = http.post(f"/agencies/systems/{identifier}/terminate", headers=ACTOR, json={})
     assert_problem(again, 409, "invalid_status_change")
@@ -165,7 +165,7 @@ def test_terminated_system_is_refused_as_terminated(http: httpx.Client) -> None:
     token = get_token(http, test_key, identifier).json()["access_token"]
     assert http.get("/agencies/me", headers=bearer(token)).status_code == 200
     http.post(f"/agencies/systems/{identifier}/terminate", headers=ACTOR, json={"reason": "Rút hồ sơ"})
-    assert http.get(f"/agencies/onboarding/{request_id}").json()["state"] == "terminated"
+    assert http.get(f"/agencies/onboarding/{request_id}", headers=ACTOR).json()["state"] == "terminated"
     assert_problem(http.get("/agencies/me", headers=bearer(token)), 401, "credential_revoked")
 
 

@@ -18,15 +18,15 @@ from tests.agencies.factories import (
 
 def test_a_bank_walks_ten_steps_to_go_live(http: httpx.Client) -> None:
     request_id, identifier = walk(http)
-    view = http.get(f"/agencies/onboarding/{request_id}").json()
+    view = http.get(f"/agencies/onboarding/{request_id}", headers=ACTOR).json()
     assert view["state"] == "live" and view["next_step"] is None
     assert [s["step"] for s in view["steps"]] == list(range(1, 11))
     assert all(s["actor"] == "officer-c06" and s["recorded_at"] for s in view["steps"])
     assert view["steps"][4]["documents"][0]["name"] == "ho-so-cap-do-3.pdf"
-    system = http.get(f"/agencies/systems/{identifier}").json()
+    system = http.get(f"/agencies/systems/{identifier}", headers=ACTOR).json()
     assert system["status"] == "active" and system["connection_model"] == "direct"
     assert sorted(c["kind"] for c in system["credentials"]) == ["production", "test"]
-    policy = http.get(f"/agencies/systems/{identifier}/policy").json()
+    policy = http.get(f"/agencies/systems/{identifier}/policy", headers=ACTOR).json()
     assert policy[0]["version"] == 1 and policy[0]["valid_to"] is None
     assert policy[0]["fields"] == ["date_of_birth", "full_name"]
 
@@ -48,7 +48,7 @@ def test_rejection_at_step_six_ends_the_request(http: httpx.Client) -> None:
     body = assert_problem(post_step(http, request_id, 7, step_body(7, ClientKey())), 409,
                           "onboarding_step_out_of_order")
     assert body["expected_step"] is None
-    assert http.get(f"/agencies/systems/{identifier}").json()["status"] == "rejected"
+    assert http.get(f"/agencies/systems/{identifier}", headers=ACTOR).json()["status"] == "rejected"
 
 
 def test_document_axis_only_for_portal_and_procedure_systems(http: httpx.Client) -> None:
@@ -103,10 +103,10 @@ def test_step_data_is_validated_and_actor_required(http: httpx.Client) -> None:
     bad = post_step(http, request_id, 3, {"data": {"shares": []}})
     assert_problem(bad, 422, "validation_failed")
     no_actor = http.post(f"/agencies/onboarding/{request_id}/steps/3", json=step_body(3))
-    assert_problem(no_actor, 422, "validation_failed")
+    assert_problem(no_actor, 401, "operator_unauthenticated")
     unknown_field = letter(fields=["full_name", "shoe_size"])
     assert_problem(http.post("/agencies/onboarding", json=unknown_field, headers=ACTOR), 422, "validation_failed")
-    assert_problem(http.get("/agencies/onboarding/999999999"), 404, "onboarding_not_found")
+    assert_problem(http.get("/agencies/onboarding/999999999", headers=ACTOR), 404, "onboarding_not_found")
 
 
 def test_same_system_cannot_be_requested_twice_while_open(http: httpx.Client) -> None:

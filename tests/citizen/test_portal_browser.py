@@ -20,6 +20,7 @@ from dancu.db import Database
 from dancu.db.engine import libpq_url
 from dancu.ledger.writer import LedgerWriter
 from tests.citizen.conftest import ledger_rows, make_resident
+from tests.operators.accounts import auth
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -115,10 +116,10 @@ def test_citizen_journey(browser: Any, live_server: str, database: Database, tmp
     page.click("text=Gửi")
     page.wait_for_url("**/citizen/portal/me?sent=1")
     assert "Đã gửi yêu cầu điều chỉnh" in page.content()
-    with httpx.Client(base_url=live_server) as api:
+    with httpx.Client(base_url=live_server, headers=auth("cb1")) as api:  # a reviewer
         [request] = api.get("/citizen/corrections", params={"personal_id": person["personal_id"]}).json()
         assert (request["field"], request["requested_value"]) == ("permanent_address", "15 phố Huế")
-        answered = api.post(f"/citizen/corrections/{request['request_id']}/answer", headers={"X-Dancu-Actor": "cb1"},
+        answered = api.post(f"/citizen/corrections/{request['request_id']}/answer",
                             json={"status": "accepted", "answer": "Đã điều chỉnh"})
         assert answered.status_code == 200
     page.goto(f"{live_server}/citizen/portal/me?lang=en")

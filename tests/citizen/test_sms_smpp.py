@@ -36,9 +36,9 @@ pytestmark = [
 
 
 class Smsc:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         assert NODE is not None
-        self.process = subprocess.Popen([NODE, str(PEERS / "smsc.js"), "0"], stdin=subprocess.PIPE,
+        self.process = subprocess.Popen([NODE, str(PEERS / "smsc.js"), str(port)], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, text=True, bufsize=1)
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()

@@ -14,7 +14,7 @@ VERIFY, RETRIEVE = "/exchange/v1/verify", "/exchange/v1/retrieve"
 
 def test_a_bank_from_request_letter_to_termination(xhttp: httpx.Client, database: Database) -> None:
     bank = onboard(xhttp)
-    steps = xhttp.get(f"/agencies/onboarding/{bank.request_id}").json()
+    steps = xhttp.get(f"/agencies/onboarding/{bank.request_id}", headers=ACTOR).json()
     assert [s["step"] for s in steps["steps"]] == list(range(1, 11))
     person = resident(xhttp, full_name="Trần Thị Hòa", date_of_birth="1990-02-03", sex="2")
     pid, token = person["personal_id"], bank.token(xhttp)
@@ -60,5 +60,5 @@ def test_a_bank_from_request_letter_to_termination(xhttp: httpx.Client, database
     assert by_id["story-3"]["fields_disclosed"] == []
     assert by_id["story-4"]["result"] == "ok"
     assert by_id["story-5"]["result"] == "denied"
-    history = xhttp.get(f"/agencies/systems/{system}").json()
+    history = xhttp.get(f"/agencies/systems/{system}", headers=ACTOR).json()
     assert history["status"] == "terminated"

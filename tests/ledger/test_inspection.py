@@ -17,6 +17,7 @@ from dancu.ledger import inspection
 from dancu.ledger.inspection_repository import SearchFilter
 from dancu.ledger.writer import LedgerWriter
 from tests.ledger.factories import make_entry
+from tests.operators.accounts import auth
 
 TODAY = date(2026, 11, 20)  # Vietnam day
 BANK, TELCO = "VN/COM/BANK01/ekyc", "VN/COM/TELCO9/sim"
@@ -118,6 +119,7 @@ def test_access_history_names_the_agency(log: Database) -> None:
 
 
 def test_the_api(http: httpx.Client, log: Database) -> None:
+    http.headers.update(auth("role-inspector"))
     body = http.get("/ledger/entries", params={"organisation": "VN/COM/BANK01", "limit": 50}).json()
     assert len(body["items"]) == 50 and body["next_before"] == body["items"][-1]["seq"]
     response = http.get("/ledger/entries.csv", params={"client_system": TELCO})

@@ -1,7 +1,7 @@
 // A real SMPP 3.4 SMSC for the tests: the npm `smpp` package's server.
 // Usage: node smsc.js [port]   (0 = any free port)
 // Prints one JSON object per line on stdout: {"event":"listening","port":N}, then every PDU an ESME sends
-// (bind_transceiver, submit_sm with its decoded text, deliver_sm_resp...).
+// (bind_transceiver, submit_sm with its decoded text, deliver_sm_resp, enquire_link, unbind...).
 // Reads JSON lines on stdin: {"deliver": {"source_addr": "...", "destination_addr": "...", "text": "..."}}
 // makes the SMSC send that deliver_sm (an SMS from a phone) to the last bound ESME.
 "use strict";
@@ -14,7 +14,8 @@ let messageId = 0;
 
 const server = smpp.createServer({ debug: false }, (session) => {
   session.on("bind_transceiver", (pdu) => {
-    emit({ event: "bind_transceiver", system_id: pdu.system_id, password: pdu.password });
+    emit({ event: "bind_transceiver", system_id: pdu.system_id, password: pdu.password,
+           system_type: pdu.system_type });
     session.send(pdu.response());
     bound = session;
   });
@@ -26,8 +27,8 @@ const server = smpp.createServer({ debug: false }, (session) => {
     session.send(pdu.response({ message_id: String(++messageId) }));
   });
   session.on("deliver_sm_resp", (pdu) => emit({ event: "deliver_sm_resp", command_status: pdu.command_status }));
-  session.on("enquire_link", (pdu) => session.send(pdu.response()));
-  session.on("unbind", (pdu) => { session.send(pdu.response()); session.close(); });
+  session.on("enquire_link", (pdu) => { emit({ event: "enquire_link" }); session.send(pdu.response()); });
+  session.on("unbind", (pdu) => { emit({ event: "unbind" }); session.send(pdu.response()); session.close(); });
   session.on("error", (err) => emit({ event: "session_error", message: String(err) }));
   session.on("close", () => { if (bound === session) bound = null; emit({ event: "close" }); });
 });

@@ -1,9 +1,18 @@
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.operators.accounts import auth
 from tests.registry.factories import resident_payload, token, unique_number
+
+
+@pytest.fixture
+def http(live_server: str) -> Iterator[httpx.Client]:
+    """Here every request is a registrar's unless it says otherwise (operator token, tests/operators)."""
+    with httpx.Client(base_url=live_server, timeout=30, headers=auth("officer-17")) as client:
+        yield client
 
 PROBLEM = "application/problem+json"
 
@@ -19,7 +28,7 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
 
 def create(http: httpx.Client, **overrides: Any) -> dict[str, Any]:
     response = http.post(
-        "/registry/residents", json=resident_payload(**overrides), headers={"X-Dancu-Actor": "officer-17"}
+        "/registry/residents", json=resident_payload(**overrides), headers=auth("officer-17")
     )
     assert response.status_code == 201, response.text
     return response.json()
@@ -90,7 +99,7 @@ def test_correction_history_and_stale_version(http: httpx.Client) -> None:
     pid = create(http)["resident"]["fields"]["personal_id"]
     body = {"changes": {"other_name": "Bé Na"}, "expected_version": 1, "reason": "đơn đề nghị"}
     response = http.post(
-        f"/registry/residents/{pid}/corrections", json=body, headers={"X-Dancu-Actor": "cb-02"}
+        f"/registry/residents/{pid}/corrections", json=body, headers=auth("cb-02")
     )
     assert response.status_code == 200, response.text
     assert response.json()["history"][-1]["changes"] == {"other_name": [None, "Bé Na"]}

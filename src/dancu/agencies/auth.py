@@ -26,7 +26,7 @@ from dancu.agencies.errors import (
 )
 from dancu.agencies.mtls import certificate_matches, presented_thumbprint
 from dancu.agencies.settings import AgencySettings, get_agency_settings
-from dancu.agencies.tokens import platform_key, utcnow
+from dancu.agencies.tokens import platform_key, utcnow, verify_access_token
 from dancu.kit.http import db_session
 
 
@@ -51,7 +51,7 @@ def _bearer(request: Request) -> str:
 
 def _claims(token: str, settings: AgencySettings) -> dict[str, object]:
     try:
-        return platform_key(settings).verify(token)
+        return verify_access_token(platform_key(settings), token)
     except jwt.PyJWTError as error:
         raise Unauthenticated("Mã truy cập không hợp lệ hoặc đã hết hạn.",
                               f"Invalid or expired access token: {error}.") from None

@@ -1,14 +1,14 @@
 """Operators' HTTP API for connected systems (the database manager), and ``GET /agencies/me`` for systems.
 
-The acting operator comes from the ``X-Dancu-Actor`` header until operator authentication lands (as in
-the registry); every step and status change records it.
+Every operator route is guarded by an operator token (dancu.operators.auth): ``connections`` to act,
+``connections`` or ``inspector`` to read; every step and status change records the operator's username.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Path, Response
 from sqlalchemy.orm import Session
 
 from dancu.agencies import credentials, queries, service
@@ -27,13 +27,14 @@ from dancu.agencies.schemas import (
 from dancu.agencies.tokens import utcnow
 from dancu.errors import PROBLEM_CONTENT_TYPE
 from dancu.kit.http import DbSession
+from dancu.operators.auth import RequireRole
 from dancu.policy import service as policy
 
 router = APIRouter(prefix="/agencies", tags=["agencies"])
 
 # scope="function": the transaction commits before the response leaves, so a 2xx means it is stored.
-Actor = Annotated[str, Header(alias="X-Dancu-Actor", min_length=1, max_length=100, pattern=r"^[^\x00]*$",
-                              description="Người thực hiện — acting operator (until operator authentication)")]
+Actor = Annotated[str, RequireRole("connections")]  # the authenticated operator's username
+Reader = Annotated[str, RequireRole("connections", "inspector")]
 Identifier = Annotated[str, Path(max_length=300, description="INSTANCE/CLASS/CODE/SUBSYSTEM")]
 RequestId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Số hồ sơ kết nối — onboarding request")]
 _PROBLEM: dict[str, Any] = {"content": {PROBLEM_CONTENT_TYPE: {}}, "description": "Problem details (RFC 9457)"}
@@ -58,7 +59,7 @@ def start_onboarding(body: OnboardingCreate, session: DbSession, actor: Actor) -
 
 @router.get("/onboarding/{request_id}", response_model=OnboardingView, responses=ERRORS,
             summary="An onboarding request and every recorded step")
-def get_onboarding(request_id: RequestId, session: DbSession) -> OnboardingView:
+def get_onboarding(request_id: RequestId, session: DbSession, reader: Reader) -> OnboardingView:
     return queries.onboarding_view(session, request_id)
 
 
@@ -110,7 +111,7 @@ def revoke_credential(identifier: Identifier, kid: str, session: DbSession, acto
 
 
 @router.get("/systems/{identifier:path}/policy", responses=ERRORS, summary="Every policy version of a system")
-def policy_versions(identifier: Identifier, session: DbSession) -> list[dict[str, Any]]:
+def policy_versions(identifier: Identifier, session: DbSession, reader: Reader) -> list[dict[str, Any]]:
     system = service.get_system(session, identifier)
     return [
         {"version": v.version, "services": v.services, "fields": v.fields, "purposes": v.purposes,
@@ -123,5 +124,5 @@ def policy_versions(identifier: Identifier, session: DbSession) -> list[dict[str
 
 @router.get("/systems/{identifier:path}", response_model=SystemView, responses=ERRORS,
             summary="A system: status, connection model, credentials")
-def get_system(identifier: Identifier, session: DbSession) -> SystemView:
+def get_system(identifier: Identifier, session: DbSession, reader: Reader) -> SystemView:
     return queries.system_view(session, service.get_system(session, identifier), utcnow())

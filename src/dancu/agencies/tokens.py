@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -136,14 +137,41 @@ class PlatformKey:
 
 
 _loaded: dict[str, PlatformKey] = {}
+_verified: dict[str, tuple[PlatformKey, dict[str, Any]]] = {}
+VERIFIED_CACHE_SIZE = 50_000
+
+
+def verify_access_token(key: PlatformKey, token: str) -> dict[str, Any]:
+    """``key.verify(token)``, remembered until the token expires: the signature and claims of a token never
+    change, so a token seen before costs a dict look-up instead of an Ed25519 verification.
+
+    Only what the token itself says is cached.  Whether its system may still call (suspension,
+    termination, key revocation) is not in the token and is read from the database on every request.
+    The claims returned are shared: callers must not change them.
+    """
+    seen = _verified.get(token)
+    if seen is not None and seen[0] is key and seen[1]["exp"] > time.time() - LEEWAY.total_seconds():
+        return seen[1]
+    claims = key.verify(token)
+    if len(_verified) >= VERIFIED_CACHE_SIZE:
+        _verified.clear()  # rare (that many live tokens per process): simpler and as fast as an LRU
+    _verified[token] = (key, claims)
+    return claims
 
 
 def platform_key(settings: AgencySettings) -> PlatformKey:
     """The configured key, else ``data_dir/token-signing.key`` (generated on first use); cached per process."""
+    seen = _by_settings.get(id(settings))
+    if seen is not None and seen[0] is settings:  # every request asks: skip resolving the data folder's path
+        return seen[1]
     cache_key = settings.token_signing_key or str(Path(settings.data_dir).resolve())
     if cache_key not in _loaded:
         _loaded[cache_key] = PlatformKey(Ed25519PrivateKey.from_private_bytes(_seed(settings)))
+    _by_settings[id(settings)] = (settings, _loaded[cache_key])
     return _loaded[cache_key]
+
+
+_by_settings: dict[int, tuple[AgencySettings, PlatformKey]] = {}
 
 
 def _seed(settings: AgencySettings) -> bytes:

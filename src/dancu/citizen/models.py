@@ -1,11 +1,23 @@
 """Tables of the citizen channels: SMS rate windows, the development outbox, portal accounts, one-time
-codes, portal sessions and the correction-request queue."""
+codes, e-identification (VNeID) subjects, portal sessions and the correction-request queue."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, Integer, LargeBinary, Text, func
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dancu.db.base import Base
@@ -56,8 +68,24 @@ class OneTimeCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class EidSubject(Base):
+    """A subject of the electronic identification system (VNeID) linked to the personal ID its ID token named."""
+
+    __tablename__ = "citizen_eid_subject"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    subject_id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    issuer: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    personal_id: Mapped[str] = mapped_column(Text, index=True)
+    level: Mapped[int] = mapped_column(SmallInteger)  # assurance level of the latest login
+    first_login: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_login: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class PortalSession(Base):
-    """A browser session (anonymous, waiting for a code, or signed in) and its CSRF synchroniser token."""
+    """A browser session (anonymous, waiting for a code, at the e-ID provider, or signed in) and its CSRF
+    synchroniser token.  Signed in through a portal account (``account_id``) or an e-ID (``eid_subject_id``)."""
 
     __tablename__ = "citizen_session"
 
@@ -65,9 +93,16 @@ class PortalSession(Base):
     csrf_token: Mapped[str] = mapped_column(Text)
     account_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("citizen_account.account_id", ondelete="CASCADE"))
-    stage: Mapped[str] = mapped_column(Text)  # anonymous | code | password | signed_in
+    stage: Mapped[str] = mapped_column(Text)  # anonymous | code | password | eid | signed_in
     purpose: Mapped[str | None] = mapped_column(Text)  # register | login | recover
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    eid_subject_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("citizen_eid_subject.subject_id", ondelete="CASCADE"))
+    access_level: Mapped[int | None] = mapped_column(SmallInteger)  # 1 | 2 once signed in
+    # the pending authorization request at the e-ID provider (single use; cleared by the callback)
+    oidc_state: Mapped[str | None] = mapped_column(Text)
+    oidc_nonce: Mapped[str | None] = mapped_column(Text)
+    oidc_verifier: Mapped[str | None] = mapped_column(Text)
 
 
 class CorrectionRequest(Base):

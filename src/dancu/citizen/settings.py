@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +28,30 @@ class CitizenSettings(BaseSettings):
     smpp_port: int = 2775
     smpp_system_id: str = "dancu"
     smpp_password: str = "secret"
+    smpp_system_type: str = Field(default="", description="system_type sent in bind_transceiver (SMSC-specific).")
+    smpp_source_addr: str | None = Field(default=None, description="Source address of replies (default: the "
+                                         "short code).")
+    smpp_enquire_link_s: float = Field(default=30.0, description="Seconds between enquire_link keep-alives.")
+    smpp_reconnect_max_s: float = Field(default=60.0, description="Longest wait between reconnection attempts.")
+    # Electronic identification (VNeID) by OpenID Connect; disabled unless issuer, client id and redirect URI are set.
+    oidc_issuer: str | None = Field(default=None, description="Issuer URL of the e-ID provider (discovery at "
+                                    "<issuer>/.well-known/openid-configuration).")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_redirect_uri: str | None = Field(default=None, description="This portal's callback, registered at the "
+                                          "provider: https://<host>/citizen/portal/eid/callback.")
+    oidc_scope: str = "openid profile vneid"
+    oidc_personal_id_claim: str = Field(default="personal_id", description="ID-token claim with the personal ID.")
+    oidc_level_claim: str = Field(default="acr", description="ID-token claim carrying the assurance level.")
+    oidc_levels: dict[str, int] = Field(
+        default={"urn:vn:vneid:loa:1": 1, "urn:vn:vneid:loa:2": 2},
+        description="Values of the level claim and the level (1 or 2) each means; any other value is refused.")
+    oidc_leeway_s: int = Field(default=60, description="Clock skew allowed on exp/iat of ID tokens.")
+    oidc_timeout_s: float = 10.0
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_redirect_uri)
 
 
 @lru_cache

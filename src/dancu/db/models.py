@@ -7,8 +7,10 @@ from dancu.db.base import Base
 from dancu.exchange import models as exchange_models  # noqa: F401 — staging of verify jobs
 from dancu.jobs.models import Job
 from dancu.ledger.models import LedgerEntryRow, LedgerTreeHeadRow
+from dancu.operators import models as operator_models  # noqa: F401 — operator accounts and tokens
 from dancu.registry.models import Household, PersonalIdNumber, PersonalIdSequence, Resident, ResidentChange
 from dancu.sync import models as sync_models  # noqa: F401 — sector synchronisation tables
+from dancu.sync.matching import tables as match_tables  # noqa: F401 — blocking keys, per-source weights
 
 __all__ = [
     "Base",

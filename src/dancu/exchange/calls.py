@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
 
@@ -21,7 +22,7 @@ from dancu.agencies.domain import CredentialKind, SystemKind, SystemStatus, effe
 from dancu.agencies.errors import CredentialRevoked, Unauthenticated
 from dancu.agencies.mtls import certificate_matches, presented_thumbprint
 from dancu.agencies.settings import get_agency_settings
-from dancu.agencies.tokens import platform_key, utcnow
+from dancu.agencies.tokens import platform_key, utcnow, verify_access_token
 from dancu.errors import DancuError
 from dancu.exchange import domain, repository
 from dancu.exchange.errors import RelayedSystemNotAllowed, RelayNotAllowed, XRoadClientInvalid
@@ -56,13 +57,27 @@ class Call:
         )
 
 
+def header_maps(raw: Iterable[tuple[bytes, bytes]]) -> tuple[dict[str, str], dict[str, str]]:
+    """Request headers by lower-case name: the first value of each (what ``headers.get`` gives) and the last
+    (what a dict built from ``headers.items()`` keeps)."""
+    first: dict[str, str] = {}
+    last: dict[str, str] = {}
+    for key, value in raw:
+        name, text = key.decode("latin-1").lower(), value.decode("latin-1")
+        last[name] = text
+        first.setdefault(name, text)
+    return first, last
+
+
+def new_call(service: str, first: dict[str, str], last: dict[str, str], body: bytes) -> Call:
+    correlation = (first.get("x-road-id") or "").strip()[:200] or str(uuid.uuid4())
+    end_user = (first.get("x-road-userid") or "").strip()[:200] or None
+    return Call(service, correlation, domain.request_hash(last, body), time.perf_counter(), end_user,
+                xroad_client=first.get("x-road-client"))
+
+
 def start_call(request: Request, service: str, body: bytes) -> Call:
-    headers = request.headers
-    correlation = (headers.get("x-road-id") or "").strip()[:200] or str(uuid.uuid4())
-    end_user = (headers.get("x-road-userid") or "").strip()[:200] or None
-    lowered = {k.lower(): v for k, v in headers.items()}
-    return Call(service, correlation, domain.request_hash(lowered, body), time.perf_counter(), end_user,
-                xroad_client=headers.get("x-road-client"))
+    return new_call(service, *header_maps(request.headers.raw), body)
 
 
 def _claims(request: Request) -> dict[str, Any]:
@@ -72,7 +87,7 @@ def _claims(request: Request) -> dict[str, Any]:
                               "Missing access token (Authorization: Bearer …).")
     settings = get_agency_settings()
     try:
-        claims = platform_key(settings).verify(token.strip())
+        claims = verify_access_token(platform_key(settings), token.strip())
     except jwt.PyJWTError as error:
         raise Unauthenticated("Mã truy cập không hợp lệ hoặc đã hết hạn.",
                               f"Invalid or expired access token: {error}.") from None

@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -75,15 +76,20 @@ def _cut(value: PartialDate, precision: int) -> tuple[int | None, ...]:
     return (value.year, value.month, value.day)[:precision]
 
 
+@lru_cache(maxsize=65_536)  # dates of birth repeat (~40,000 distinct days a century); PartialDate is immutable
+def partial_date(text: str) -> PartialDate:
+    return PartialDate.parse(text)
+
+
 def compare_dob(claimed: str, stored: str | None) -> tuple[str, str | None]:
     """(result, precision compared) — the coarser of the claimed and the stored precision."""
     try:
-        given = PartialDate.parse(claimed)
+        given = partial_date(claimed)
     except PartialDateError:
         return NO_MATCH, None
     if stored is None:
         return NO_MATCH, None
-    known = PartialDate.parse(stored)
+    known = partial_date(stored)
     precision = min(_precision(given), _precision(known))
     same = _cut(given, precision) == _cut(known, precision)
     return (MATCH if same else NO_MATCH), PRECISIONS[precision - 1]

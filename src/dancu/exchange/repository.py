@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -13,7 +14,7 @@ from psycopg.rows import dict_row
 from dancu.policy.domain import Policy
 from dancu.registry.domain import PartialDate
 from dancu.registry.models import Resident
-from dancu.registry.repository import state_of
+from dancu.registry.repository import SECTOR_COLUMNS, state_of
 
 _POLICY_JOIN = ("LEFT JOIN policy_version p ON p.system_id = s.system_id AND p.valid_to IS NULL "
                 "AND p.valid_from <= now()")
@@ -76,9 +77,14 @@ async def policy(conn: psycopg.AsyncConnection, policy_version_id: int) -> Polic
                   int(rate), bool(end_user), int(version))
 
 
+@lru_cache(maxsize=65_536)
+def _dob_text(year: int, month: int | None, day: int | None) -> str:
+    return str(PartialDate(year, month, day))
+
+
 def _verify_record(row: Sequence[Any]) -> dict[str, Any]:
     pid, name, year, month, day, sex, province, commune, address, death = row
-    dob = str(PartialDate(year, month, day)) if year is not None else None
+    dob = _dob_text(year, month, day) if year is not None else None
     return {"personal_id": pid, "full_name": name, "date_of_birth": dob, "sex": sex,
             "permanent_province": province, "permanent_commune": commune, "permanent_address": address,
             "death_kind": death}
@@ -95,6 +101,33 @@ async def verify_records(conn: psycopg.AsyncConnection, personal_ids: list[str])
     return {row[0]: _verify_record(row) for row in await cur.fetchall()}
 
 
+AUTH_AND_RECORD_SQL = (
+    "SELECT q.i, s.identifier, s.org_id, s.status, s.suspended_until, s.status_reason, c.system_id, c.kind, "
+    "c.revoked_at, s.kind, p.policy_version_id, "
+    + ", ".join(f"r.{name.strip()}" for name in VERIFY_COLUMNS.split(","))
+    + " FROM unnest(%s::bigint[], %s::text[]) WITH ORDINALITY AS q(credential_id, personal_id, i) "
+    "JOIN system_credential c ON c.credential_id = q.credential_id "
+    f"JOIN information_system s ON s.system_id = c.system_id {_POLICY_JOIN} "
+    "LEFT JOIN resident r ON r.personal_id = q.personal_id"
+)
+Standing = tuple[AuthRow, dict[str, Any] | None]
+
+
+async def auth_and_records(conn: psycopg.AsyncConnection, asks: Sequence[tuple[int, str]]
+                           ) -> list[Standing | None]:
+    """For each ``(credential_id, personal_id)``: the caller's current standing (as :func:`auth_row`) and
+    the compared columns of the personal ID's holder (``None`` if nobody holds it) — or ``None`` when the
+    credential does not exist.  One statement, so one snapshot, for the whole batch."""
+    cur = await conn.execute(AUTH_AND_RECORD_SQL, ([a[0] for a in asks], [a[1] for a in asks]))
+    found: list[Standing | None] = [None] * len(asks)
+    callers: dict[tuple[Any, ...], AuthRow] = {}  # a batch is mostly a few callers: one AuthRow each
+    for row in await cur.fetchall():
+        key = row[1:11]
+        caller = callers.get(key) or callers.setdefault(key, AuthRow(*key))
+        found[row[0] - 1] = caller, (_verify_record(row[11:]) if row[11] is not None else None)
+    return found
+
+
 @dataclass(frozen=True)
 class FullRecord:
     state: dict[str, Any]
@@ -102,17 +135,18 @@ class FullRecord:
     updated_at: datetime
 
 
-_RESIDENT_COLUMNS = frozenset(c.key for c in Resident.__table__.columns)
+_RESIDENT_COLUMNS = frozenset(c.key for c in Resident.__table__.columns) | {"sector_ids"}
 
 
 async def full_record(conn: psycopg.AsyncConnection, personal_id: str) -> FullRecord | None:
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute("SELECT * FROM resident WHERE personal_id = %s", (personal_id,))
+        await cur.execute(f"SELECT *, {SECTOR_COLUMNS} FROM resident WHERE personal_id = %s", (personal_id,))
         row = await cur.fetchone()
     if row is None:
         return None
     resident = Resident(**{k: v for k, v in row.items() if k in _RESIDENT_COLUMNS})
-    return FullRecord(state_of(resident), row.get("provenance") or {}, row["updated_at"])
+    provenance = {**(row.get("provenance") or {}), **(row.get("sector_provenance") or {})}
+    return FullRecord(state_of(resident), provenance, row["updated_at"])
 
 
 # -- quota --------------------------------------------------------------------------------------------

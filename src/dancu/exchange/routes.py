@@ -77,6 +77,13 @@ class ExchangeRoute(APIRoute):
         return handler
 
 
+def problem_with_headers(error: DancuError, request: Request, call: Call | None) -> Response:
+    """The problem answer for ``error`` with the X-Road headers of ``call`` (also used by the lean path)."""
+    response = _problem(error, request)
+    _xroad_headers(response, call)
+    return response
+
+
 def _problem(error: DancuError, request: Request) -> Response:
     response = problem_response(error, request)
     response.headers["X-Road-Error"] = error.code

@@ -1,9 +1,10 @@
 """What the exchange keeps per process: the DB pool, the ledger writer, quota book, rate limiter,
-policy cache and the verify-job runner.  Built and started by the app's lifespan."""
+policy cache, the lean path's batched reads and the verify-job runner.  Built and started by the app's lifespan."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from fastapi import Request
@@ -12,6 +13,7 @@ from dancu.db import Database
 from dancu.db.engine import libpq_url
 from dancu.exchange import repository
 from dancu.exchange.ledger_port import LedgerPort
+from dancu.exchange.lookups import Lookups
 from dancu.exchange.pool import AsyncPool
 from dancu.exchange.quota import QuotaBook
 from dancu.policy.domain import Policy
@@ -26,6 +28,10 @@ class Runtime:
     rate: RateLimiter = field(default_factory=RateLimiter)
     # policy_version rows never change once written (a change is a new version), so caching by id is exact
     policies: dict[int, Policy] = field(default_factory=dict)
+    lookups: Lookups = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lookups = Lookups(self.pool)
 
     @classmethod
     def for_database(cls, database: Database, pool_size: int = 8) -> Runtime:
@@ -64,7 +70,11 @@ class Runtime:
 
 
 def runtime_of(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.exchange
+    return runtime_of_app(request.app)
+
+
+def runtime_of_app(app: Any) -> Runtime:
+    rt: Runtime = app.state.exchange
     # tests swap the ledger writer through app.state.ledger_writer; the runtime follows
-    rt.ledger = request.app.state.ledger_writer
+    rt.ledger = app.state.ledger_writer
     return rt

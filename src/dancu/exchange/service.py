@@ -83,12 +83,17 @@ async def verify(rt: Runtime, call: Call, body: VerifyRequest) -> bytes:
                 personal_ids=ids)
     async with rt.pool.connection() as conn:
         records = await repository.verify_records(conn, [claim.personal_id])
+    return await answer_verify(rt, call, body, records)
+
+
+async def answer_verify(rt: Runtime, call: Call, body: VerifyRequest, records: dict[str, dict[str, Any]]) -> bytes:
+    """The admitted request's answer, returned once its log entry is durable (shared with the lean path)."""
     verdict = verdict_of(body, records)
     answer = {**verdict, "correlation_id": call.correlation_id}
     payload = orjson.dumps(answer)
     receipt = await rt.ledger.append(call.entry(
         result="ok", purpose=body.purpose, legal_basis=body.legal_basis,
-        error_code=None if verdict["code"] == "ok" else verdict["code"], personal_ids=ids,
+        error_code=None if verdict["code"] == "ok" else verdict["code"], personal_ids=(body.claim().personal_id,),
         fields=compared(body, verdict), response=payload))
     return orjson.dumps({**answer, "log_seq": receipt.seq})
 

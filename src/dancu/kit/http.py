@@ -32,7 +32,8 @@ class ProblemResponse(Response):
 
 
 def problem_response(error: DancuError, request: Request) -> ProblemResponse:
-    return ProblemResponse(error.problem(instance=request.url.path), status_code=error.status)
+    headers: dict[str, str] | None = getattr(error, "headers", None)  # e.g. WWW-Authenticate on a 401
+    return ProblemResponse(error.problem(instance=request.url.path), status_code=error.status, headers=headers)
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:

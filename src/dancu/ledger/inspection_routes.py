@@ -1,8 +1,7 @@
 """Inspection API (thanh tra, kiểm tra, giám sát) and the resident's access history.
 
-For inspectors of the database manager, and (access history) the resident concerned and the citizen
-portal.  **Not yet guarded**: inspector and citizen authentication come later and will protect every
-route here; until then they must not be exposed outside the operator's network.
+For inspectors of the database manager: every route needs an operator token with the ``inspector`` role
+(dancu.operators.auth).  Citizens see their own access history through the portal and SMS, not here.
 """
 
 from __future__ import annotations
@@ -18,11 +17,13 @@ from dancu.kit.http import DbSession as DB
 from dancu.ledger import inspection
 from dancu.ledger.inspection_repository import SearchFilter
 from dancu.ledger.schemas import AccessPage, EntryPage, FlagOut, SystemReportOut
+from dancu.operators.auth import RequireRole
 
 router = APIRouter(tags=["ledger"])  # included by ledger.routes under /ledger
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refuse it as a client error
 MAX_SEQ = 2**63 - 1  # seq is a bigint
 Text = Annotated[str | None, Query(max_length=200, pattern=NO_NUL)]
+Inspector = Annotated[str, RequireRole("inspector")]  # the authenticated operator's username
 
 
 def search_filter(
@@ -45,9 +46,10 @@ def search_filter(
 Filter = Annotated[SearchFilter, Depends(search_filter)]
 
 
-@router.get("/entries", summary="Search the log (inspectors; to be guarded)")
+@router.get("/entries", summary="Search the log (inspectors)")
 def search_entries(
     session: DB,
+    inspector: Inspector,
     where: Filter,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
@@ -57,11 +59,11 @@ def search_entries(
 
 @router.get(
     "/entries.csv",
-    summary="Export matching entries as CSV, streamed (inspectors; to be guarded)",
+    summary="Export matching entries as CSV, streamed (inspectors)",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def export_entries(request: Request, where: Filter) -> StreamingResponse:
+def export_entries(request: Request, where: Filter, inspector: Inspector) -> StreamingResponse:
     database = request.app.state.database
 
     def lines() -> Iterator[str]:  # its own session: the request's is closed before the body streams
@@ -75,9 +77,10 @@ def export_entries(request: Request, where: Filter) -> StreamingResponse:
     )
 
 
-@router.get("/reports/systems/{system:path}", summary="Per-system report (inspectors; to be guarded)")
+@router.get("/reports/systems/{system:path}", summary="Per-system report (inspectors)")
 def system_report(
     session: DB,
+    inspector: Inspector,
     system: Annotated[str, Path(max_length=200, pattern=NO_NUL)],
     first: Annotated[date | None, Query(alias="from")] = None,
     last: Annotated[date | None, Query(alias="to")] = None,
@@ -85,16 +88,18 @@ def system_report(
     return inspection.system_report(session, system, first, last)
 
 
-@router.get("/flags", summary="Possible misuse on one day (inspectors; to be guarded)")
-def misuse_flags(session: DB, day: Annotated[date | None, Query(alias="date")] = None) -> list[FlagOut]:
+@router.get("/flags", summary="Possible misuse on one day (inspectors)")
+def misuse_flags(session: DB, inspector: Inspector, day: Annotated[date | None, Query(alias="date")] = None
+                 ) -> list[FlagOut]:
     return inspection.misuse_flags(session, day or inspection.vietnam_today())
 
 
 @router.get(
-    "/residents/{personal_id}/access", summary="Who used this resident's data (to be guarded for the citizen portal)"
+    "/residents/{personal_id}/access", summary="Who used this resident's data (inspectors)"
 )
 def access_history(
     session: DB,
+    inspector: Inspector,
     personal_id: Annotated[str, Path(max_length=20, pattern=NO_NUL)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     before: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,

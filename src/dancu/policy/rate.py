@@ -35,3 +35,10 @@ class RateLimiter:
                 return Denial(Rule.RATE_LIMITED, value=str(rate))
             bucket.tokens -= amount
             return None
+
+    def give_back(self, system_id: int, rate: int, amount: int = 1) -> None:
+        """Return tokens taken for a request that was then refused for another reason (it is retried)."""
+        with self.lock:
+            bucket = self.buckets.get(system_id)
+            if bucket is not None:
+                bucket.tokens = min(float(rate), bucket.tokens + amount)

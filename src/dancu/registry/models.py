@@ -11,9 +11,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, Sequence, SmallInteger, Text, func
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    Sequence,
+    SmallInteger,
+    Text,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from dancu.db.base import Base
 
@@ -53,6 +66,43 @@ class Household(Base):
     commune_code: Mapped[str | None] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ResidentSectorId(Base):
+    """A resident's identifier in a sector database (health insurance card, tax code…), with its provenance.
+
+    Narrow on purpose: linking millions of sector identifiers writes these small rows, not the wide
+    ``resident`` row with its indexes.  ``job_id``/``line_no`` say which synchronisation line set it.
+    """
+
+    __tablename__ = "resident_sector_id"
+
+    resident_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    sector_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    job_id: Mapped[int | None] = mapped_column(BigInteger)
+    line_no: Mapped[int | None] = mapped_column(BigInteger)
+    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ResidentSectorIdHistory(Base):
+    """A superseded sector identifier: the value, its provenance, and when, by whom and why it was replaced
+    (or removed).  Written only when a value changes; a first link is recorded by its row alone."""
+
+    __tablename__ = "resident_sector_id_history"
+
+    resident_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    history_id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    sector_key: Mapped[str] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    job_id: Mapped[int | None] = mapped_column(BigInteger)
+    line_no: Mapped[int | None] = mapped_column(BigInteger)
+    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    replaced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    replaced_by: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Resident(Base):
@@ -114,8 +164,24 @@ class Resident(Base):
     death_day: Mapped[int | None] = mapped_column(SmallInteger)
     phone: Mapped[str | None] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(Text)
-    sector_ids: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     provenance: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # Read with the row from the narrow table (read-only here: written by repository.write_sector_ids and by
+    # synchronisation): {sector_key: value} and {"sector_ids.<key>": {source, updated_at, job_id, line_no}}.
+    sector_ids: Mapped[dict[str, str]] = column_property(
+        select(func.coalesce(func.jsonb_object_agg(ResidentSectorId.sector_key, ResidentSectorId.value),
+                             literal({}, JSONB)))
+        .where(ResidentSectorId.resident_id == resident_id).correlate_except(ResidentSectorId).scalar_subquery()
+    )
+    sector_provenance: Mapped[dict[str, Any]] = column_property(
+        select(func.coalesce(func.jsonb_object_agg(
+            literal_column("'sector_ids.'") + ResidentSectorId.sector_key,
+            func.jsonb_build_object(literal_column("'source'"), ResidentSectorId.source,
+                                    literal_column("'updated_at'"), ResidentSectorId.linked_at,
+                                    literal_column("'job_id'"), ResidentSectorId.job_id,
+                                    literal_column("'line_no'"), ResidentSectorId.line_no)),
+            literal({}, JSONB)))
+        .where(ResidentSectorId.resident_id == resident_id).correlate_except(ResidentSectorId).scalar_subquery()
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -138,3 +204,4 @@ class ResidentChange(Base):
     source: Mapped[str] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+

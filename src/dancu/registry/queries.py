@@ -79,7 +79,7 @@ def read_record(session: Session, resident: Resident) -> ResidentRecord:
         resident_id=resident.resident_id,
         version=resident.version,
         fields=repo.state_of(resident),
-        provenance=resident.provenance,
+        provenance={**(resident.provenance or {}), **(resident.sector_provenance or {})},
         created_at=resident.created_at,
         updated_at=resident.updated_at,
     )
@@ -102,11 +102,12 @@ def read_resident(session: Session, personal_id: str, as_of: datetime | None = N
     past = [row for row in history if row.recorded_at <= as_of]
     later = [row.changes or {} for row in reversed(history) if row.recorded_at > as_of]
     state = state_as_of(repo.state_of(resident), later)
+    state["sector_ids"], sector_provenance = repo.sector_ids_at(session, resident.resident_id, as_of)
     view = ResidentView(
         resident_id=resident.resident_id,
         version=past[-1].version if past else 1,
         fields=state,
-        provenance=_provenance_at(past, state),
+        provenance={**_provenance_at(past, state), **sector_provenance},
         created_at=resident.created_at,
         updated_at=past[-1].recorded_at if past else resident.created_at,
     )

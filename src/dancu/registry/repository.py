@@ -10,10 +10,29 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from dancu.registry.domain import RECORD_FIELDS, PartialDate
-from dancu.registry.models import RESIDENT_ID_SEQ, Household, PersonalIdNumber, Resident, ResidentChange
+from dancu.registry.models import (
+    RESIDENT_ID_SEQ,
+    Household,
+    PersonalIdNumber,
+    Resident,
+    ResidentChange,
+    ResidentSectorId,
+    ResidentSectorIdHistory,
+)
 
 _DATE_FIELDS = {"date_of_birth": "dob", "death_date": "death"}
 _PLAIN_FIELDS = tuple(f for f in RECORD_FIELDS if f not in _DATE_FIELDS)
+_WRITTEN_FIELDS = tuple(f for f in _PLAIN_FIELDS if f != "sector_ids")  # sector_ids: write_sector_ids
+
+
+# For raw-SQL readers of ``resident`` (exchange retrieve): the record's sector identifiers and their provenance,
+# as the ORM's Resident.sector_ids / sector_provenance read them.
+SECTOR_COLUMNS = """
+    (SELECT coalesce(jsonb_object_agg(s.sector_key, s.value), '{}') FROM resident_sector_id s
+     WHERE s.resident_id = resident.resident_id) AS sector_ids,
+    (SELECT coalesce(jsonb_object_agg('sector_ids.' || s.sector_key, jsonb_build_object(
+         'source', s.source, 'updated_at', s.linked_at, 'job_id', s.job_id, 'line_no', s.line_no)), '{}')
+     FROM resident_sector_id s WHERE s.resident_id = resident.resident_id) AS sector_provenance"""
 
 
 def state_of(resident: Resident) -> dict[str, Any]:
@@ -27,7 +46,8 @@ def state_of(resident: Resident) -> dict[str, Any]:
 
 
 def write_state(resident: Resident, state: dict[str, Any]) -> None:
-    for field in _PLAIN_FIELDS:
+    """The row's own columns; sector identifiers live in their own table (:func:`write_sector_ids`)."""
+    for field in _WRITTEN_FIELDS:
         setattr(resident, field, state.get(field))
     for field, prefix in _DATE_FIELDS.items():
         value = state.get(field)
@@ -35,6 +55,48 @@ def write_state(resident: Resident, state: dict[str, Any]) -> None:
         setattr(resident, f"{prefix}_year", parsed.year if parsed else None)
         setattr(resident, f"{prefix}_month", parsed.month if parsed else None)
         setattr(resident, f"{prefix}_day", parsed.day if parsed else None)
+
+
+def write_sector_ids(session: Session, resident_id: int, values: dict[str, str] | None, *, source: str,
+                     actor: str, reason: str | None, at: datetime) -> None:
+    """Make the resident's sector identifiers ``values``: a changed or removed value goes to the history first."""
+    wanted = dict(values or {})
+    rows = {row.sector_key: row for row in session.scalars(
+        select(ResidentSectorId).where(ResidentSectorId.resident_id == resident_id).with_for_update())}
+    for key, row in rows.items():
+        if wanted.get(key) == row.value:
+            continue
+        session.add(ResidentSectorIdHistory(
+            resident_id=resident_id, sector_key=key, value=row.value, source=row.source, job_id=row.job_id,
+            line_no=row.line_no, linked_at=row.linked_at, replaced_at=at, replaced_by=actor, reason=reason))
+        session.delete(row)
+    session.flush()
+    for key, value in wanted.items():
+        if key not in rows or rows[key].value != value:
+            session.add(ResidentSectorId(resident_id=resident_id, sector_key=key, value=value, source=source,
+                                         linked_at=at))
+    session.flush()
+    resident = session.get(Resident, resident_id)
+    if resident is not None:
+        session.expire(resident, ["sector_ids", "sector_provenance"])
+
+
+def sector_ids_at(session: Session, resident_id: int, at: datetime) -> tuple[dict[str, str], dict[str, Any]]:
+    """The sector identifiers as they stood at ``at``, and their provenance: the current rows linked by then,
+    and superseded values that were live then."""
+    current = select(ResidentSectorId.sector_key, ResidentSectorId.value, ResidentSectorId.source,
+                     ResidentSectorId.linked_at).where(
+        ResidentSectorId.resident_id == resident_id, ResidentSectorId.linked_at <= at)
+    old = select(ResidentSectorIdHistory.sector_key, ResidentSectorIdHistory.value, ResidentSectorIdHistory.source,
+                 ResidentSectorIdHistory.linked_at).where(
+        ResidentSectorIdHistory.resident_id == resident_id, ResidentSectorIdHistory.linked_at <= at,
+        ResidentSectorIdHistory.replaced_at > at)
+    values: dict[str, str] = {}
+    provenance: dict[str, Any] = {}
+    for key, value, source, linked_at in session.execute(current.union_all(old)):
+        values[key] = value
+        provenance[f"sector_ids.{key}"] = {"source": source, "updated_at": linked_at.isoformat()}
+    return values, provenance
 
 
 def next_resident_id(session: Session) -> int:

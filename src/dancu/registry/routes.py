@@ -1,7 +1,7 @@
 """HTTP API of the registry (sổ đăng ký dân cư), for the database manager's operators.
 
-The acting operator is taken from the ``X-Dancu-Actor`` header for now; authenticating operators
-comes with a later issue (see docs/registry.md).
+Guarded by operator tokens (dancu.operators.auth): ``registrar`` writes (and reads, to write with the
+right version); ``registry_reader`` reads.  The recorded actor is the authenticated operator's username.
 """
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from dancu.errors import PROBLEM_CONTENT_TYPE
 from dancu.kit.http import DbSession
+from dancu.operators.auth import RequireRole
 from dancu.registry import queries, service
 from dancu.registry.schemas import (
     ChangeView,
@@ -26,15 +27,8 @@ from dancu.registry.schemas import (
 
 router = APIRouter(prefix="/registry", tags=["registry"])
 
-Actor = Annotated[
-    str,
-    Header(
-        alias="X-Dancu-Actor",
-        min_length=1,
-        max_length=100,
-        description="Người thực hiện — acting operator (until operator authentication lands)",
-    ),
-]
+Actor = Annotated[str, RequireRole("registrar")]  # the authenticated operator's username
+Reader = Annotated[str, RequireRole("registry_reader", "registrar")]  # resident records are personal data
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL cannot store NUL: refuse it at the door (422), not in the database (500)
 
 
@@ -57,7 +51,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {status: _PROBLEM for status in (404, 
     responses=ERRORS,
     summary="Create a resident record (lập hồ sơ công dân)",
 )
-def create_resident(body: ResidentCreate, session: DbSession, actor: Actor = "operator") -> ResidentRecord:
+def create_resident(body: ResidentCreate, session: DbSession, actor: Actor) -> ResidentRecord:
     ctx = service.Context(session, actor=actor, source=body.source, reason=body.reason)
     return service.create_resident(ctx, body)
 
@@ -70,6 +64,7 @@ def create_resident(body: ResidentCreate, session: DbSession, actor: Actor = "op
 )
 def search_residents(
     session: DbSession,
+    reader: Reader,
     name: Annotated[str | None, _text("Họ tên — name, with or without diacritics", 200)] = None,
     dob: Annotated[str | None, _text("Ngày sinh — YYYY, YYYY-MM or YYYY-MM-DD")] = None,
     province: Annotated[str | None, _text("Tỉnh thường trú — permanent-residence province code")] = None,
@@ -99,6 +94,7 @@ def search_residents(
 def read_resident(
     personal_id: PersonalIdPath,
     session: DbSession,
+    reader: Reader,
     as_of: Annotated[
         datetime | None, Query(description="ISO timestamp; naive = Vietnam time (UTC+7)")
     ] = None,
@@ -112,7 +108,7 @@ def read_resident(
     responses=ERRORS,
     summary="Every change to a record: who, when, from what source, why, field by field",
 )
-def resident_history(personal_id: PersonalIdPath, session: DbSession) -> list[ChangeView]:
+def resident_history(personal_id: PersonalIdPath, session: DbSession, reader: Reader) -> list[ChangeView]:
     return queries.resident_history(session, queries.checked_id(personal_id))
 
 
@@ -123,7 +119,7 @@ def resident_history(personal_id: PersonalIdPath, session: DbSession) -> list[Ch
     summary="Correct fields of a record (đính chính), with optimistic concurrency",
 )
 def correct_resident(
-    personal_id: PersonalIdPath, body: CorrectionRequest, session: DbSession, actor: Actor = "operator"
+    personal_id: PersonalIdPath, body: CorrectionRequest, session: DbSession, actor: Actor
 ) -> ResidentRecord:
     ctx = service.Context(session, actor=actor, source=body.source, reason=body.reason)
     return service.correct_resident(ctx, queries.checked_id(personal_id), body)
@@ -136,7 +132,7 @@ def correct_resident(
     summary="Record a death or disappearance (chết / mất tích)",
 )
 def record_death(
-    personal_id: PersonalIdPath, body: DeathRequest, session: DbSession, actor: Actor = "operator"
+    personal_id: PersonalIdPath, body: DeathRequest, session: DbSession, actor: Actor
 ) -> ResidentRecord:
     ctx = service.Context(session, actor=actor, source=body.source, reason=body.reason)
     return service.record_death(ctx, queries.checked_id(personal_id), body)
@@ -149,7 +145,7 @@ def record_death(
     summary="Change residence and, optionally, household (thay đổi nơi cư trú)",
 )
 def move_resident(
-    personal_id: PersonalIdPath, body: MoveRequest, session: DbSession, actor: Actor = "operator"
+    personal_id: PersonalIdPath, body: MoveRequest, session: DbSession, actor: Actor
 ) -> ResidentRecord:
     ctx = service.Context(session, actor=actor, source=body.source, reason=body.reason)
     return service.move_resident(ctx, queries.checked_id(personal_id), body)

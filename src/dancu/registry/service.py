@@ -205,6 +205,8 @@ def create_resident(ctx: Context, payload: ResidentCreate) -> ResidentRecord:
     repo.write_state(resident, state)
     resident.provenance = _provenance({}, [f for f, v in state.items() if v not in (None, [], {})], ctx)
     ctx.session.add(resident)
+    ctx.session.flush()
+    _write_sector_ids(ctx, resident_id, state.get("sector_ids"))
     repo.add_change(
         ctx.session,
         resident,
@@ -262,6 +264,11 @@ def _assign_number(ctx: Context, state: dict[str, Any], resident_id: int) -> str
     )
 
 
+def _write_sector_ids(ctx: Context, resident_id: int, values: dict[str, str] | None) -> None:
+    repo.write_sector_ids(ctx.session, resident_id, values, source=ctx.source, actor=ctx.actor, reason=ctx.reason,
+                          at=ctx.now)
+
+
 def _provenance(current: dict[str, Any], fields: list[str], ctx: Context) -> dict[str, Any]:
     stamp = {"source": ctx.source, "updated_at": ctx.now.isoformat()}
     return {**current, **{field: stamp for field in fields}}
@@ -286,6 +293,8 @@ def _commit_change(ctx: Context, resident: Resident, after: dict[str, Any], kind
         raise NothingToChange()
     resident.version += 1
     repo.write_state(resident, after)
+    if "sector_ids" in changes:
+        _write_sector_ids(ctx, resident.resident_id, after.get("sector_ids"))
     resident.name_folded = text.fold(after["full_name"])
     resident.provenance = _provenance(resident.provenance, list(changes), ctx)
     resident.updated_at = ctx.now

@@ -27,7 +27,7 @@ ACTOR = typer.Option("operator", "--actor", help="Who is acting (recorded in the
 def list_sources(extra: Path | None = SOURCES) -> None:
     """List the declared sector sources and their column mappings."""
     table = Table(title="sector sources")
-    for column in ("code", "name", "sector id → sector_ids key", "columns"):
+    for column in ("code", "name", "sector id → sector key", "columns"):
         table.add_column(column)
     for s in sources.all_sources(extra).values():
         mapping = ", ".join(f"{column}→{field}" for field, column in s.columns.items())
@@ -39,12 +39,16 @@ def list_sources(extra: Path | None = SOURCES) -> None:
 def run(
     source: str = SOURCE_ARG,
     file: Path = FILE_ARG,
-    chunk_size: int = typer.Option(jobs.DEFAULT_CHUNK_SIZE, min=1, max=1_000_000, help="Records per transaction."),
+    chunk_size: int = typer.Option(jobs.DEFAULT_CHUNK_SIZE, min=1, max=10_000_000,
+                                   help="Lines (≈ records) per transaction."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
     extra: Path | None = SOURCES,
+    chunk_delay: float = typer.Option(0.0, min=0.0, max=60.0, hidden=True,
+                                      help="Seconds to sleep after each committed chunk (crash tests)."),
 ) -> None:
     """Synchronise FILE from SOURCE; resumes an interrupted run of the same file, does nothing for a finished one."""
-    result = jobs.run(get_database(), sources.get(source, extra), file, chunk_size=chunk_size, progress=progress)
+    result = jobs.run(get_database(), sources.get(source, extra), file, chunk_size=chunk_size, progress=progress,
+                      chunk_delay=chunk_delay)
     if result.already_done:
         console.print(f"[yellow]job {result.job_id}[/] already done for this file; nothing to do")
     with get_database().sessions() as session:
@@ -108,3 +112,39 @@ def _print_report(r: JobReport) -> None:
         table.add_row(f"  {reason}", f"{count:,}")
     console.print(table)
     console.print(f"{r.records:,} records in {r.seconds:.1f} s = {r.records_per_second:,.0f}/s — file {r.file}")
+
+
+# -- demographic matching (stage b): the blocking-key index, a job's stage (b), the per-source model -------------
+
+
+@app.command("index-keys")
+def index_keys(refresh: bool = typer.Option(False, help="Re-key only residents changed since the last build.")) -> None:
+    """Build (resumable) the blocking keys of demographic matching; --refresh after registry writes."""
+    from dancu.sync.matching import index
+
+    with get_database().raw_connection() as conn:
+        result = index.build(conn, refresh=refresh)
+    console.print("already built" if result.already_done else
+                  f"{result.keys:,} keys for {result.residents:,} residents in {result.seconds:.1f} s")
+
+
+@app.command("match")
+def match(job_id: int, extra: Path | None = SOURCES) -> None:
+    """Run stage (b) — demographic matching — on a job's records whose ID is missing or failed (resumable)."""
+    from dancu.sync.matching import repository as match_repo
+    from dancu.sync.matching.stage_b import run_stage_b
+
+    with get_database().raw_connection() as conn:
+        params, _report = match_repo.job_params(conn.cursor(), job_id)
+        counts = run_stage_b(conn, job_id, source=sources.get(params["source"], extra))
+    console.print(f"job {job_id} stage (b): {counts}")
+
+
+@app.command("weights")
+def weights(source: str) -> None:
+    """Show a source's demographic-matching model (m, u, weights in bits, thresholds) as JSON."""
+    from dancu.sync.matching import repository as match_repo
+
+    with get_database().raw_connection() as conn:
+        model = match_repo.load_model(conn.cursor(), source)
+    console.print_json(data=model or {"source": source, "model": "defaults (not trained yet)"})

@@ -1,38 +1,39 @@
-"""Tables of sector synchronisation: the per-chunk staging table and one outcome row per input record."""
+"""Tables of sector synchronisation: one outcome row per input record that needs one.
+
+``sync_record`` holds the records that are not simply linked — ``review``, ``unmatched_id`` and ``rejected``
+(stage (a)), and whatever stage (b) decides for the unmatched ones.  A record linked by stage (a) has no row:
+it is counted in the job report and its provenance (job, line) is on its ``resident_sector_id`` row.
+
+``detail`` of a stage-(a) row (the contract with stage (b) demographic matching and with the reviewer)::
+
+    {"name": "same"|"variant"|"different",          # only when the ID found a resident
+     "dob": "same"|"partial"|"swapped"|"different", # idem
+     "sex": "same"|"unknown"|"different",           # idem
+     "existing": "<the resident's current value>",  # only when there is one
+     "name_similarity": 0.412,                      # only when name = different
+     "record": {                                    # always, every key present (null when unknown)
+         "personal_id": "001085001234" | null,      # 12 digits after removing spaces/dots/dashes, else null
+         "full_name": "Nguyễn Văn An" | null,       # NFC, spaces collapsed (kit.text.clean)
+         "name_folded": "nguyen van an" | null,     # kit.text.fold
+         "name_loose": "an nguyen" | null,          # matching.names.loose_key (SQL sync_name_loose)
+         "date_of_birth": "1985-04" | null,         # partial date; day and month already un-swapped
+         "dob_year": 1985, "dob_month": 4 | null, "dob_day": null,
+         "sex": "1" | "2" | null,
+         "province": "01" | null,                   # 34-province code (old 63 codes mapped)
+         "commune": "00004" | null,                 # as given, when the source maps a commune column
+         "sector_value": "GD4010012345678" | null}}
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, SmallInteger, Text, text
+from sqlalchemy import BigInteger, DateTime, Index, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dancu.db.base import Base
-
-
-class SyncStage(Base):
-    """A chunk's normalised records while its transaction runs (UNLOGGED: never needed after a crash,
-    since the chunk is re-read from the file)."""
-
-    __tablename__ = "sync_stage"
-    __table_args__ = ({"prefixes": ["UNLOGGED"]},)
-
-    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    line_no: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    personal_id: Mapped[str | None] = mapped_column(Text)
-    full_name: Mapped[str | None] = mapped_column(Text)
-    name_folded: Mapped[str | None] = mapped_column(Text)
-    name_loose: Mapped[str | None] = mapped_column(Text)
-    dob_year: Mapped[int | None] = mapped_column(SmallInteger)
-    dob_month: Mapped[int | None] = mapped_column(SmallInteger)
-    dob_day: Mapped[int | None] = mapped_column(SmallInteger)
-    sex: Mapped[str | None] = mapped_column(Text)
-    province: Mapped[str | None] = mapped_column(Text)
-    sector_value: Mapped[str | None] = mapped_column(Text)
-    problems: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
-    notes: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
 
 
 class SyncRecord(Base):

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dancu.jobs.models import Job
-from dancu.registry import repository as registry_repo
 from dancu.registry.errors import ResidentDeceased
 from dancu.registry.models import Resident
 from dancu.sync import repository as repo
@@ -43,27 +42,19 @@ def list_reviews(session: Session, *, job_id: int | None = None, source: str | N
 
 
 def accept(session: Session, item_id: str, *, actor: str, note: str | None = None) -> ReviewItem:
-    """Apply the record's sector identifier to its resident (replacing a different value: the manager decided),
-    with history and provenance, and close the item."""
+    """Apply the record's sector identifier to its resident (replacing a different value, which goes to the
+    history: the manager decided), with provenance, and close the item."""
     record, job = _open_item(session, item_id)
-    key, source = job.params["sector_key"], f"sync:{job.params['source']}:{job.job_id}"
     resident = session.get(Resident, record.resident_id, with_for_update=True) if record.resident_id else None
-    if resident is None:
+    if resident is None or record.sector_value is None:
         raise ReviewItemNotFound(item_id)
     if resident.death_kind is not None:
         raise ResidentDeceased(resident.personal_id)
-    old = dict(resident.sector_ids or {})
-    new = {**old, key: record.sector_value}
     now = datetime.now(UTC)
-    if new != old:
-        stamp = {"source": source, "updated_at": now.isoformat()}
-        resident.sector_ids = new
-        resident.provenance = {**(resident.provenance or {}), "sector_ids": stamp, f"sector_ids.{key}": stamp}
-        resident.version += 1
-        resident.updated_at = now
-        registry_repo.add_change(session, resident, kind="synchronised", actor=actor, source=source,
-                                 reason=note or f"review accepted: {', '.join(record.reasons)}",
-                                 changes={"sector_ids": [old, new]}, at=now)
+    repo.set_sector_id(session, resident.resident_id, job.params["sector_key"], record.sector_value,
+                       source=f"sync:{job.params['source']}:{job.job_id}", job_id=job.job_id, line_no=record.line_no,
+                       actor=actor, reason=note or f"review accepted: {', '.join(record.reasons)}", at=now)
+    session.expire(resident, ["sector_ids", "sector_provenance"])
     _close(record, "accepted", actor, note, now)
     session.flush()
     return _item(record, job)

@@ -17,6 +17,8 @@ from dancu.sync.errors import UnknownSource
 
 #: Resident fields a source may map its columns to, in the order the matcher reads them.
 FIELDS: tuple[str, ...] = ("personal_id", "full_name", "date_of_birth", "sex", "province")
+#: Fields a source may also map, kept in the normalised record for stage (b) but not compared by stage (a).
+OPTIONAL_FIELDS: tuple[str, ...] = ("commune",)
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 
 
@@ -24,7 +26,8 @@ _CODE = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 class Source:
     """One sector source.
 
-    ``columns`` maps a resident field (see :data:`FIELDS`) to the input column that holds it;
+    ``columns`` maps a resident field (see :data:`FIELDS`, :data:`OPTIONAL_FIELDS`) to the input column that
+    holds it;
     ``identifier_column`` holds the sector identifier, stored as ``resident.sector_ids[sector_key]``;
     ``identifier_pattern`` (a regular expression) rejects malformed identifiers.
     """
@@ -41,7 +44,7 @@ class Source:
     def __post_init__(self) -> None:
         if not _CODE.match(self.code) or not _CODE.match(self.sector_key):
             raise ValueError(f"source code and sector key must match {_CODE.pattern}: {self.code}, {self.sector_key}")
-        unknown = set(self.columns) - set(FIELDS)
+        unknown = set(self.columns) - set(FIELDS) - set(OPTIONAL_FIELDS)
         if unknown or "full_name" not in self.columns:
             raise ValueError(f"source {self.code}: columns must map full_name and only {FIELDS}: {sorted(unknown)}")
         object.__setattr__(self, "_pattern", re.compile(self.identifier_pattern))

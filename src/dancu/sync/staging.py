@@ -1,34 +1,84 @@
-"""A batch of normalised records as ``COPY sync_stage`` text (one f-string per record)."""
+"""The slow path of staging: a chunk that ``COPY`` refuses (a wrong column count, invalid UTF-8, a NUL, bad JSON)
+or whose records span lines is parsed line by line here, each bad line becoming a row with its reason code.
+
+Only such chunks pay for Python parsing; the rows go into the same TEMP stage, keyed by physical line number.
+"""
 
 from __future__ import annotations
 
-from dancu.sync.matching.records import Staged
+import csv
+from collections.abc import Iterator
+from typing import Any
 
-NULL = "\\N"
-STAGE_COLUMNS = ("job_id", "line_no", "personal_id", "full_name", "name_folded", "name_loose", "dob_year",
-                 "dob_month", "dob_day", "sex", "province", "sector_value", "problems", "notes")
+import orjson
 
-
-def _text(value: str | None) -> str:
-    """COPY text escaping; ``clean`` already turned tabs and newlines into spaces, so only ``\\`` remains."""
-    if value is None:
-        return NULL
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return value
+Row = tuple[Any, ...]
 
 
-def _int(value: int | None) -> str:
-    return NULL if value is None else str(value)
+def _lines(data: bytes) -> Iterator[bytes]:
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end + 1
+        yield data[start:end]
+        start = end
 
 
-def _codes(values: tuple[str, ...]) -> str:
-    """A text[] of reason codes (lower-case identifiers: no quoting needed)."""
-    return "{" + ",".join(values) + "}" if values else NULL
+def csv_rows(data: bytes, first_line: int, width: int) -> list[Row]:
+    """(line_no, problem, c0…) for each record of the chunk; a record's line is the line it starts on."""
+    counter = _Counter(_lines(data), first_line)
+    rows: list[Row] = []
+    start = first_line
+    for fields in csv.reader(counter):
+        rows.append(_csv_row(start, fields, width))
+        start = counter.line + 1
+    return rows
 
 
-def stage_line(job_id: int, line_no: int, s: Staged) -> str:
-    year, month, day = s.dob if s.dob else (None, None, None)
-    return (f"{job_id}\t{line_no}\t{_text(s.personal_id)}\t{_text(s.full_name)}\t{_text(s.name_folded)}\t"
-            f"{_text(s.name_loose)}\t{_int(year)}\t{_int(month)}\t{_int(day)}\t{_text(s.sex)}\t"
-            f"{_text(s.province)}\t{_text(s.sector_value)}\t{_codes(s.problems)}\t{_codes(s.notes)}\n")
+class _Counter:
+    """Decoded lines for ``csv.reader``, counting the physical lines it has pulled."""
+
+    def __init__(self, lines: Iterator[bytes], first_line: int) -> None:
+        self.lines, self.line = lines, first_line - 1
+
+    def __iter__(self) -> _Counter:
+        return self
+
+    def __next__(self) -> str:
+        raw = next(self.lines)
+        self.line += 1
+        return raw.decode("utf-8", errors="replace")
+
+
+def _csv_row(line_no: int, fields: list[str], width: int) -> Row:
+    empty = (None,) * width
+    if len(fields) != width:
+        return (line_no, "wrong_column_count" if fields else "empty_line", *empty)
+    if any("\ufffd" in value for value in fields):
+        return (line_no, "invalid_utf8", *empty)
+    if any("\x00" in value for value in fields):
+        return (line_no, "nul_character", *empty)
+    return (line_no, None, *(value if value != "" else None for value in fields))
+
+
+def jsonl_rows(data: bytes, first_line: int) -> list[Row]:
+    """(line_no, problem, doc) for each non-blank line."""
+    rows: list[Row] = []
+    for offset, raw in enumerate(_lines(data)):
+        if raw.strip():
+            rows.append((first_line + offset, *_json_doc(raw)))
+    return rows
+
+
+def _json_doc(raw: bytes) -> tuple[str | None, str | None]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "invalid_utf8", None
+    if "\x00" in text or "\\u0000" in text:
+        return "nul_character", None
+    try:
+        orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return "invalid_json", None
+    return None, text.strip()

@@ -5,6 +5,11 @@ Noise kinds (one per record, ``clean`` when a kind does not apply to that person
 ID missing, one digit mistyped, two adjacent digits swapped, the ID of a relative in the same household;
 name without diacritics, the other tone placement (hoà/hòa), Vũ/Võ, Hoàng/Huỳnh, Văn/Thị dropped, family name
 last; date of birth with the year only, day and month swapped; an old 63-province code instead of the new one.
+
+For demographic matching (stage b) a record can carry a second, demographic noise on top of the first
+(``extra_rate``: a record without its ID *and* without diacritics), plus two more kinds: ``name_typo`` (one
+letter of the given name replaced) and ``not_in_registry`` (a person the registry does not hold: other given name,
+other date of birth, no ID — labelled resident_id 0, the right answer is "unmatched").
 """
 
 from __future__ import annotations
@@ -21,12 +26,20 @@ import orjson
 import psycopg
 
 from dancu.sync.sources import FIELDS, Source
+from dancu.synth import names as synth_names
 from dancu.synth import tables as synth_tables
 
 NOISE_KINDS: tuple[str, ...] = (
     "id_missing", "id_digit", "id_swap", "id_relative", "no_diacritics", "old_tone", "vu_vo", "hoang_huynh",
     "drop_middle", "reversed", "dob_year_only", "dob_swapped", "old_province",
 )
+ID_KINDS: tuple[str, ...] = ("id_missing", "id_digit", "id_swap", "id_relative")
+DEMOGRAPHIC_KINDS: tuple[str, ...] = (
+    "no_diacritics", "old_tone", "vu_vo", "hoang_huynh", "drop_middle", "reversed", "dob_year_only", "dob_swapped",
+    "old_province", "name_typo",
+)
+NOT_IN_REGISTRY = "not_in_registry"
+_TYPO_LETTERS = "aăâeêioôơuưynhmtcg"
 _TONES = "\u0300\u0301\u0303\u0309\u0323"
 _PAIRS = (("o", "a"), ("o", "e"), ("u", "y"))
 _OLD_CODES: dict[str, list[str]] = {}
@@ -74,24 +87,38 @@ def identifier(source: Source, resident_id: int) -> str:
 
 
 def generate(residents: Iterable[TrueResident], source: Source, *, seed: int, noise_rate: float = 0.3,
-             kinds: tuple[str, ...] = NOISE_KINDS) -> Iterator[Labelled]:
-    """One record per resident; a share ``noise_rate`` of them carries one noise kind drawn from ``kinds``."""
+             kinds: tuple[str, ...] = NOISE_KINDS, extra_rate: float = 0.0,
+             extra_kinds: tuple[str, ...] = DEMOGRAPHIC_KINDS, absent_rate: float = 0.0) -> Iterator[Labelled]:
+    """One record per resident; a share ``noise_rate`` of them carries one noise kind drawn from ``kinds``, and
+    a share ``extra_rate`` of those a second one from ``extra_kinds``; a share ``absent_rate`` of the records
+    is replaced by a person not in the registry."""
     rng = random.Random(f"dancu-sync-testdata:{seed}")
     for resident in residents:
+        if absent_rate and rng.random() < absent_rate:
+            yield record(rng, resident, NOT_IN_REGISTRY, source)
+            continue
         kind = rng.choice(kinds) if kinds and rng.random() < noise_rate else "clean"
+        if kind != "clean" and extra_rate and rng.random() < extra_rate:
+            kind = f"{kind}+{rng.choice([k for k in extra_kinds if k != kind])}"
         yield record(rng, resident, kind, source)
 
 
 def record(rng: random.Random, resident: TrueResident, kind: str, source: Source) -> Labelled:
+    """A record of ``resident`` with the noise kinds of ``kind`` ("a+b" applies both); the label says which
+    kinds actually changed something ("clean" if none)."""
     fields = {"personal_id": resident.personal_id, "full_name": resident.full_name,
               "date_of_birth": _date_text(resident.dob), "sex": "Nam" if resident.sex == "1" else "Nữ",
               "province": resident.province or ""}
-    noisy = _NOISE[kind](rng, resident, dict(fields)) if kind in _NOISE else None
-    applied = kind if noisy is not None and noisy != fields else "clean"
-    chosen = noisy if applied != "clean" and noisy is not None else fields
+    chosen, applied = dict(fields), []
+    for one in kind.split("+"):
+        noisy = _NOISE[one](rng, resident, dict(chosen)) if one in _NOISE else None
+        if noisy is not None and noisy != chosen:
+            chosen = noisy
+            applied.append(one)
     values = {source.columns[f]: chosen[f] for f in FIELDS if f in source.columns}
     values[source.identifier_column] = identifier(source, resident.resident_id)
-    return Labelled(values, resident.resident_id, applied)
+    truth = 0 if NOT_IN_REGISTRY in applied else resident.resident_id
+    return Labelled(values, truth, "+".join(applied) or "clean")
 
 
 def write(path: Path, source: Source, records: Iterable[Labelled], labels: Path | None = None) -> int:
@@ -208,10 +235,29 @@ def _old_province(rng: random.Random, r: TrueResident, f: dict[str, str]) -> dic
     return {**f, "province": rng.choice(olds)} if olds else None
 
 
+def _name_typo(rng: random.Random, r: TrueResident, f: dict[str, str]) -> dict[str, str] | None:
+    words = f["full_name"].split(" ")
+    given = words[-1]
+    if len(words) < 2 or len(given) < 3:
+        return None
+    at = rng.randrange(1, len(given))
+    letter = rng.choice([c for c in _TYPO_LETTERS if c != given[at].lower()])
+    return {**f, "full_name": " ".join([*words[:-1], given[:at] + letter + given[at + 1:]])}
+
+
+def _not_in_registry(rng: random.Random, r: TrueResident, f: dict[str, str]) -> dict[str, str] | None:
+    """Someone else: another given name and date of birth, no ID (keeps family name, province, sex)."""
+    words = f["full_name"].split(" ")
+    given = rng.choice(synth_names.GIVEN_MALE if r.sex == "1" else synth_names.GIVEN_FEMALE)
+    year = r.dob[0] + rng.choice((-7, -5, -3, 3, 5, 7))
+    return {**f, "personal_id": "", "full_name": " ".join([*words[:-1], given]),
+            "date_of_birth": f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{year:04d}"}
+
+
 _NOISE = {
     "id_missing": _id_missing, "id_digit": _id_digit, "id_swap": _id_swap, "id_relative": _id_relative,
     "no_diacritics": _no_diacritics, "old_tone": _old_tone, "vu_vo": _word_swap({"Vũ": "Võ", "Võ": "Vũ"}),
     "hoang_huynh": _word_swap({"Hoàng": "Huỳnh", "Huỳnh": "Hoàng"}), "drop_middle": _drop_middle,
     "reversed": _reversed, "dob_year_only": _dob_year_only, "dob_swapped": _dob_swapped,
-    "old_province": _old_province,
+    "old_province": _old_province, "name_typo": _name_typo, NOT_IN_REGISTRY: _not_in_registry,
 }

@@ -24,7 +24,7 @@ RESIDENT_COLUMNS = (
     "ethnic_code", "religion_code", "nationality_code", "blood_type", "old_id_number", "id_cards", "relatives",
     "permanent_province", "permanent_commune", "permanent_address", "current_province", "current_commune",
     "current_address", "residence_file_number",
-    "marital_status", "household_id", "relation_to_head", "phone", "email", "sector_ids", "provenance",
+    "marital_status", "household_id", "relation_to_head", "phone", "email", "provenance",
     "version", "created_at", "updated_at",
 )
 CHANGE_COLUMNS = ("resident_id", "version", "recorded_at", "kind", "actor", "source", "reason", "changes")
@@ -109,7 +109,7 @@ def _resident_line(household: Household, person: Person, household_id: int, ids:
         f"{links}\t{household.province}\t{household.commune}\t{household.address}\t"
         f"{household.province}\t{household.commune}\t{household.address}\t"
         f"{household.residence_file_number}\t{person.marital}\t{household_id}\t{person.relation}\t"
-        f"{_opt(person.phone)}\t{_opt(person.email)}\t{{}}\t{provenance}\t1\t{stamp}\t{stamp}\n"
+        f"{_opt(person.phone)}\t{_opt(person.email)}\t{provenance}\t1\t{stamp}\t{stamp}\n"
     )
 
 

@@ -1,23 +1,24 @@
-"""The database manager's API over the correction queue (operators; X-Dancu-Actor as in the registry)."""
+"""The database manager's API over the correction queue (operators with the ``reviewer`` role)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from dancu.citizen.corrections import service
 from dancu.citizen.corrections.schemas import CorrectionAnswer, CorrectionView
 from dancu.kit.http import DbSession
+from dancu.operators.auth import RequireRole
 
 router = APIRouter(prefix="/citizen/corrections", tags=["citizen"])
-Actor = Annotated[str, Header(alias="X-Dancu-Actor", min_length=1, max_length=100, pattern=r"^[^\x00]*$",
-                              description="Người thực hiện — acting operator")]
+Actor = Annotated[str, RequireRole("reviewer")]  # the authenticated operator's username
 
 
 @router.get("", response_model=list[CorrectionView], summary="Correction requests (the manager's queue)")
 def list_corrections(
     session: DbSession,
+    actor: Actor,
     status: Annotated[Literal["open", "accepted", "rejected"] | None, Query()] = "open",
     personal_id: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from dancu.citizen.clock import Clock, system_clock
 from dancu.citizen.models import OneTimeCode, PortalAccount, PortalSession
 from dancu.citizen.providers import SmsProvider
 from dancu.citizen.settings import CitizenSettings
@@ -38,10 +39,6 @@ class PortalError(Exception):
         self.seconds = seconds
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _code_hash(account_id: int, code: str) -> bytes:
     return hashlib.sha256(f"{account_id}:{code}".encode()).digest()
 
@@ -57,18 +54,19 @@ def _matching_resident(session: Session, personal_id: str, full_name: str, dob: 
 
 
 def send_code(session: Session, provider: SmsProvider, settings: CitizenSettings, account: PortalAccount,
-              purpose: str, phone: str) -> None:
+              purpose: str, phone: str, clock: Clock = system_clock) -> None:
+    now = clock()
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.execute(update(OneTimeCode).where(OneTimeCode.account_id == account.account_id,
-                                              OneTimeCode.used_at.is_(None)).values(used_at=_now()))
+                                              OneTimeCode.used_at.is_(None)).values(used_at=now))
     session.add(OneTimeCode(account_id=account.account_id, purpose=purpose, code_hash=_code_hash(account.account_id,
-                            code), expires_at=_now() + timedelta(minutes=settings.code_minutes), attempts=0))
+                            code), expires_at=now + timedelta(minutes=settings.code_minutes), attempts=0))
     provider.send(session, phone, f"Ma xac thuc Cong tra cuu dan cu: {code}. Hieu luc "
                                   f"{settings.code_minutes} phut. Khong chia se ma nay cho bat ky ai.")
 
 
 def register(session: Session, provider: SmsProvider, settings: CitizenSettings, portal: PortalSession,
-             personal_id: str, full_name: str, dob: str, phone: str) -> None:
+             personal_id: str, full_name: str, dob: str, phone: str, clock: Clock = system_clock) -> None:
     resident = _matching_resident(session, personal_id, full_name, dob, phone)
     if resident is None or resident.phone is None:
         raise PortalError("mismatch")
@@ -79,12 +77,13 @@ def register(session: Session, provider: SmsProvider, settings: CitizenSettings,
         account = PortalAccount(personal_id=resident.personal_id, failed_logins=0)
         session.add(account)
         session.flush()
-    send_code(session, provider, settings, account, "register", normalise_phone(resident.phone) or resident.phone)
+    send_code(session, provider, settings, account, "register", normalise_phone(resident.phone) or resident.phone,
+              clock)
     portal.account_id, portal.stage, portal.purpose = account.account_id, "code", "register"
 
 
 def recover(session: Session, provider: SmsProvider, settings: CitizenSettings, portal: PortalSession,
-            personal_id: str, phone: str) -> None:
+            personal_id: str, phone: str, clock: Clock = system_clock) -> None:
     """Send a code only if the account exists and the phone is the registered one; say the same either way."""
     account = session.scalars(select(PortalAccount).where(PortalAccount.personal_id == personal_id.strip())).first()
     resident = registry.find(session, personal_id.strip()) if account else None
@@ -92,7 +91,7 @@ def recover(session: Session, provider: SmsProvider, settings: CitizenSettings, 
     if account is None or registered is None or normalise_phone(phone) != registered:
         portal.stage, portal.purpose, portal.account_id = "code", "recover", None
         return
-    send_code(session, provider, settings, account, "recover", registered)
+    send_code(session, provider, settings, account, "recover", registered, clock)
     portal.account_id, portal.stage, portal.purpose = account.account_id, "code", "recover"
 
 
@@ -101,25 +100,26 @@ def _delay(failures: int) -> int:
 
 
 def login(session: Session, provider: SmsProvider, settings: CitizenSettings, portal: PortalSession,
-          personal_id: str, password: str) -> None:
+          personal_id: str, password: str, clock: Clock = system_clock) -> None:
+    now = clock()
     account = session.scalars(select(PortalAccount).where(PortalAccount.personal_id == personal_id.strip())
                               .with_for_update()).first()
     if account is None or account.password_hash is None:
         _verify(_DUMMY_HASH, password)
         raise PortalError("bad_login")
-    if account.locked_until is not None and account.locked_until > _now():
-        raise PortalError("locked", int((account.locked_until - _now()).total_seconds()) + 1)
+    if account.locked_until is not None and account.locked_until > now:
+        raise PortalError("locked", int((account.locked_until - now).total_seconds()) + 1)
     if not _verify(account.password_hash, password):
         account.failed_logins += 1
         delay = _delay(account.failed_logins)
-        account.locked_until = _now() + timedelta(seconds=delay) if delay else None
+        account.locked_until = now + timedelta(seconds=delay) if delay else None
         raise PortalError("locked", delay) if delay else PortalError("bad_login")
     account.failed_logins, account.locked_until = 0, None
     resident = registry.find(session, account.personal_id)
     phone = normalise_phone(resident.phone) if resident is not None and resident.phone else None
     if phone is None:
         raise PortalError("bad_login")
-    send_code(session, provider, settings, account, "login", phone)
+    send_code(session, provider, settings, account, "login", phone, clock)
     portal.account_id, portal.stage, portal.purpose = account.account_id, "code", "login"
 
 
@@ -130,19 +130,23 @@ def _verify(hashed: str, password: str) -> bool:
         return False
 
 
-def check_code(session: Session, settings: CitizenSettings, portal: PortalSession, code: str) -> str:
-    """Consume the pending code; the next stage ("password" or "signed_in"), or PortalError("bad_code")."""
+def check_code(session: Session, settings: CitizenSettings, portal: PortalSession, code: str,
+               clock: Clock = system_clock) -> str:
+    """Consume the pending code; the next stage ("password" or "signed_in"), or PortalError("bad_code").
+
+    A code is refused once expired (``code_minutes``) or after ``code_attempts`` wrong tries, even if right."""
+    now = clock()
     if portal.account_id is None or portal.stage != "code":
         raise PortalError("bad_code")
     row = session.scalars(select(OneTimeCode).where(
         OneTimeCode.account_id == portal.account_id, OneTimeCode.purpose == portal.purpose,
         OneTimeCode.used_at.is_(None)).order_by(OneTimeCode.code_id.desc()).with_for_update()).first()
-    if row is None or row.expires_at <= _now() or row.attempts >= settings.code_attempts:
+    if row is None or row.expires_at <= now or row.attempts >= settings.code_attempts:
         raise PortalError("bad_code")
     if not hmac.compare_digest(row.code_hash, _code_hash(portal.account_id, code.strip())):
         row.attempts += 1
         raise PortalError("bad_code")
-    row.used_at = _now()
+    row.used_at = now
     return "signed_in" if portal.purpose == "login" else "password"
 
 

@@ -71,8 +71,35 @@ TEXTS: dict[str, tuple[str, str]] = {
                      "If the details match, a code was sent to the registered phone."),
     "correction_sent": ("Đã gửi yêu cầu điều chỉnh.", "Correction request sent."),
     "csrf": ("Phiên làm việc đã hết hạn; vui lòng thử lại.", "Your session expired; please try again."),
-    "vneid": ("Đăng nhập bằng tài khoản định danh điện tử (VNeID) — sắp có.",
-              "Log in with your electronic identification account (VNeID) — coming soon."),
+    "eid_heading": ("Tài khoản định danh điện tử", "Electronic identification account"),
+    "eid_explain": ("Mức 1: xem thông tin nhận dạng cơ bản. Mức 2: xem toàn bộ thông tin, tải về, lịch sử sử dụng "
+                    "dữ liệu và yêu cầu điều chỉnh.",
+                    "Level 1: basic identity only. Level 2: the whole record, downloads, who used my data and "
+                    "correction requests."),
+    "eid_login": ("Đăng nhập bằng VNeID", "Log in with VNeID"),
+    "eid_failed": ("Không hoàn tất được đăng nhập bằng tài khoản định danh điện tử. Vui lòng thử lại.",
+                   "The e-identification login could not be completed. Please try again."),
+    "eid_cancelled": ("Đăng nhập bằng tài khoản định danh điện tử đã bị hủy.",
+                      "The e-identification login was cancelled."),
+    "eid_unavailable": ("Hệ thống định danh điện tử tạm thời không phản hồi. Vui lòng thử lại sau.",
+                        "The electronic identification system is not answering. Please try again later."),
+    "eid_unknown_title": ("Không tìm thấy thông tin dân cư", "No population record found"),
+    "eid_unknown": ("Tài khoản định danh điện tử của bạn đã được xác thực, nhưng số định danh cá nhân của tài khoản "
+                    "không có trong Cơ sở dữ liệu quốc gia về dân cư, nên không có thông tin nào để hiển thị. "
+                    "Vui lòng liên hệ Công an cấp xã nơi cư trú.",
+                    "Your e-identification account was verified, but its personal ID number is not in the "
+                    "national population database, so there is nothing to show. Please contact the commune "
+                    "police where you live."),
+    "basic_identity": ("Thông tin nhận dạng cơ bản", "Basic identity"),
+    "level1_notice": ("Bạn đăng nhập bằng tài khoản định danh điện tử mức 1: chỉ xem được thông tin nhận dạng cơ bản. "
+                      "Để xem toàn bộ thông tin, tải về, xem ai đã dùng dữ liệu hoặc yêu cầu điều chỉnh, hãy đăng "
+                      "nhập bằng tài khoản mức 2 hoặc tài khoản của Cổng.",
+                      "You signed in with a level 1 e-identification account: basic identity only. To see the "
+                      "whole record, download it, see who used your data or request a correction, sign in with a "
+                      "level 2 account or a portal account."),
+    "level_needed_title": ("Cần tài khoản định danh điện tử mức 2", "Level 2 e-identification needed"),
+    "level_needed": ("Chức năng này chỉ dành cho tài khoản định danh điện tử mức 2 hoặc tài khoản của Cổng.",
+                     "This needs a level 2 e-identification account or a portal account."),
 }
 
 

@@ -1,66 +1,36 @@
 """Portal pages (HTML forms, not part of the JSON API: include_in_schema=False).
 
 Every form carries the session's CSRF synchroniser token; every response carries the security headers;
-nothing personal goes into a URL (IDs travel in POST bodies and the server-side session only).
+nothing personal goes into a URL (IDs travel in POST bodies and the server-side session only). What a
+signed-in citizen sees depends on the session's assurance level (see :mod:`.levels`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.routing import APIRoute
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from dancu.catalogs.service import CatalogLookup
 from dancu.citizen import disclosure
 from dancu.citizen.corrections import service as corrections
-from dancu.citizen.models import PortalAccount, PortalSession
-from dancu.citizen.portal import accounts, sessions, views
+from dancu.citizen.models import PortalSession
+from dancu.citizen.portal import accounts, levels, sessions, views
 from dancu.citizen.portal.accounts import PortalError
-from dancu.citizen.portal.i18n import field_label, translator
+from dancu.citizen.portal.i18n import translator
+from dancu.citizen.portal.levels import Action
+from dancu.citizen.portal.pages import HERE, SecureRoute, Viewer, clock, current, go, lang, page, viewer
 from dancu.citizen.providers import SmsProvider
 from dancu.citizen.providers.outbox import OutboxProvider
 from dancu.citizen.settings import get_citizen_settings
 from dancu.errors import DancuError
 from dancu.kit.http import DbSession
 
-HERE = Path(__file__).parent
 SERVICE = "citizen_portal"
-HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
-    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store", "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-}
-ENV = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-
-
-class SecureRoute(APIRoute):
-    """Adds the security headers to every portal response."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def secured(request: Request) -> Response:
-            response = await handler(request)
-            response.headers.update(HEADERS)
-            return response
-
-        return secured
-
-
 router = APIRouter(prefix="/citizen/portal", include_in_schema=False, route_class=SecureRoute)
 Text = Annotated[str, Form(max_length=200)]
-
-
-def _lang(request: Request) -> str:
-    wanted = request.query_params.get("lang") or request.cookies.get("lang")
-    return "en" if wanted == "en" else "vi"
 
 
 def _provider(request: Request) -> SmsProvider:
@@ -68,27 +38,8 @@ def _provider(request: Request) -> SmsProvider:
     return provider or OutboxProvider()
 
 
-def _page(request: Request, session: Session, template: str, portal: PortalSession | None = None,
-          status: int = 200, **context: Any) -> HTMLResponse:
-    lang = _lang(request)
-    response = HTMLResponse(status_code=status)
-    if portal is None:
-        portal = sessions.start(session, get_citizen_settings(), response)
-    body = ENV.get_template(template).render(t=translator(lang), lang=lang, csrf=portal.csrf_token,
-                                             signed_in=portal.stage == "signed_in", label=field_label, **context)
-    response.body = response.render(body)
-    response.headers["content-length"] = str(len(response.body))
-    if request.query_params.get("lang") in ("vi", "en"):
-        response.set_cookie("lang", lang, samesite="lax", path="/citizen/portal", max_age=365 * 86400)
-    return response
-
-
-def _go(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
-
-
 def _guard(session: Session, request: Request, csrf: str) -> PortalSession | None:
-    portal = sessions.current(session, request)
+    portal = current(session, request)
     return portal if sessions.csrf_ok(portal, csrf) else None
 
 
@@ -99,16 +50,16 @@ def stylesheet() -> Response:
 
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, session: DbSession) -> Response:
-    portal = sessions.current(session, request)
+    portal = current(session, request)
     if portal is not None and portal.stage == "signed_in":
-        return _go("/citizen/portal/me")
-    return _page(request, session, "login.html", portal)
+        return go("/citizen/portal/me")
+    return page(request, session, "login.html", portal)
 
 
 def _form_error(request: Request, session: Session, template: str, portal: PortalSession | None,
                 error: PortalError) -> HTMLResponse:
-    message = translator(_lang(request))[error.key].format(seconds=error.seconds)
-    return _page(request, session, template, portal, status=400 if error.key != "locked" else 429, error=message)
+    message = translator(lang(request))[error.key].format(seconds=error.seconds)
+    return page(request, session, template, portal, status=400 if error.key != "locked" else 429, error=message)
 
 
 @router.post("/login")
@@ -118,15 +69,16 @@ def login(request: Request, session: DbSession, personal_id: Text = "", password
     if portal is None:
         return _form_error(request, session, "login.html", None, PortalError("csrf"))
     try:
-        accounts.login(session, _provider(request), get_citizen_settings(), portal, personal_id, password[:1024])
+        accounts.login(session, _provider(request), get_citizen_settings(), portal, personal_id, password[:1024],
+                       clock(request))
     except PortalError as error:
         return _form_error(request, session, "login.html", portal, error)
-    return _go("/citizen/portal/code")
+    return go("/citizen/portal/code")
 
 
 @router.get("/register", response_class=HTMLResponse)
 def register_page(request: Request, session: DbSession) -> Response:
-    return _page(request, session, "register.html", sessions.current(session, request))
+    return page(request, session, "register.html", current(session, request))
 
 
 @router.post("/register")
@@ -137,15 +89,15 @@ def register(request: Request, session: DbSession, personal_id: Text = "", full_
         return _form_error(request, session, "register.html", None, PortalError("csrf"))
     try:
         accounts.register(session, _provider(request), get_citizen_settings(), portal, personal_id, full_name,
-                          date_of_birth, phone)
+                          date_of_birth, phone, clock(request))
     except PortalError as error:
         return _form_error(request, session, "register.html", portal, error)
-    return _go("/citizen/portal/code")
+    return go("/citizen/portal/code")
 
 
 @router.get("/recover", response_class=HTMLResponse)
 def recover_page(request: Request, session: DbSession) -> Response:
-    return _page(request, session, "recover.html", sessions.current(session, request))
+    return page(request, session, "recover.html", current(session, request))
 
 
 @router.post("/recover")
@@ -154,16 +106,16 @@ def recover(request: Request, session: DbSession, personal_id: Text = "", phone:
     portal = _guard(session, request, csrf)
     if portal is None:
         return _form_error(request, session, "recover.html", None, PortalError("csrf"))
-    accounts.recover(session, _provider(request), get_citizen_settings(), portal, personal_id, phone)
-    return _go("/citizen/portal/code")
+    accounts.recover(session, _provider(request), get_citizen_settings(), portal, personal_id, phone, clock(request))
+    return go("/citizen/portal/code")
 
 
 @router.get("/code", response_class=HTMLResponse)
 def code_page(request: Request, session: DbSession) -> Response:
-    portal = sessions.current(session, request)
+    portal = current(session, request)
     if portal is None or portal.stage != "code":
-        return _go("/citizen/portal")
-    return _page(request, session, "code.html", portal, recovering=portal.purpose == "recover")
+        return go("/citizen/portal")
+    return page(request, session, "code.html", portal, recovering=portal.purpose == "recover")
 
 
 @router.post("/code")
@@ -173,20 +125,21 @@ def code(request: Request, session: DbSession, code: Annotated[str, Form(max_len
     if portal is None:
         return _form_error(request, session, "login.html", None, PortalError("csrf"))
     try:
-        portal.stage = accounts.check_code(session, get_citizen_settings(), portal, code)
+        portal.stage = accounts.check_code(session, get_citizen_settings(), portal, code, clock(request))
     except PortalError as error:
         return _form_error(request, session, "code.html", portal, error)
-    response = _go("/citizen/portal/me" if portal.stage == "signed_in" else "/citizen/portal/password")
-    sessions.start(session, get_citizen_settings(), response, previous=portal)
+    portal.access_level = levels.PORTAL_ACCOUNT_LEVEL if portal.stage == "signed_in" else None
+    response = go("/citizen/portal/me" if portal.stage == "signed_in" else "/citizen/portal/password")
+    sessions.start(session, get_citizen_settings(), response, previous=portal, now=clock(request)())
     return response
 
 
 @router.get("/password", response_class=HTMLResponse)
 def password_page(request: Request, session: DbSession) -> Response:
-    portal = sessions.current(session, request)
+    portal = current(session, request)
     if portal is None or portal.stage != "password":
-        return _go("/citizen/portal")
-    return _page(request, session, "password.html", portal)
+        return go("/citizen/portal")
+    return page(request, session, "password.html", portal)
 
 
 @router.post("/password")
@@ -199,58 +152,62 @@ def password(request: Request, session: DbSession, password: Annotated[str, Form
         accounts.set_password(session, portal, password, confirm)
     except PortalError as error:
         return _form_error(request, session, "password.html", portal, error)
-    portal.stage = "signed_in"
-    response = _go("/citizen/portal/me")
-    sessions.start(session, get_citizen_settings(), response, previous=portal)
+    portal.stage, portal.access_level = "signed_in", levels.PORTAL_ACCOUNT_LEVEL
+    response = go("/citizen/portal/me")
+    sessions.start(session, get_citizen_settings(), response, previous=portal, now=clock(request)())
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, session: DbSession, csrf: Text = "") -> Response:
     portal = _guard(session, request, csrf)
-    response = _go("/citizen/portal")
+    response = go("/citizen/portal")
     sessions.end(session, portal, response)
     return response
 
 
-def _signed_in(session: Session, request: Request) -> tuple[PortalSession, str] | None:
-    portal = sessions.current(session, request)
-    if portal is None or portal.stage != "signed_in" or portal.account_id is None:
-        return None
-    account = session.get(PortalAccount, portal.account_id)
-    return (portal, account.personal_id) if account is not None else None
-
-
-def _log(request: Request, portal: PortalSession, personal_id: str, fields: tuple[str, ...], what: str) -> None:
+def _log(request: Request, who: Viewer, fields: tuple[str, ...], what: str) -> None:
     """The disclosure goes into the exchange log before the page or file leaves (else 503, nothing shown)."""
     entry = disclosure.entry(client_system=get_citizen_settings().portal_client_system, service=SERVICE,
-                             result="answered", personal_id=personal_id, fields=fields,
-                             end_user=f"portal-account:{portal.account_id}", request=what)
+                             result="answered", personal_id=who.personal_id, fields=fields, end_user=who.end_user,
+                             request=f"{what} (level {who.level})")
     disclosure.append_from_thread(request.app.state.ledger_writer, entry)
+
+
+def _allowed(request: Request, session: Session, action: Action) -> Viewer | Response:
+    """The signed-in viewer if their level allows ``action``; else the page to answer with."""
+    who = viewer(session, request)
+    if who is None:
+        return go("/citizen/portal")
+    if not levels.allows(who.level, action):
+        return page(request, session, "level.html", who.portal, status=403)
+    return who
 
 
 @router.get("/me", response_class=HTMLResponse)
 def me(request: Request, session: DbSession) -> Response:
-    who = _signed_in(session, request)
-    record = views.record_of(session, who[1]) if who else None
-    if who is None or record is None:
-        return _go("/citizen/portal")
-    _log(request, who[0], who[1], views.disclosed_fields(record), "view record")
-    mine = corrections.list_requests(session, None, who[1])
-    return _page(request, session, "record.html", who[0],
-                 rows=views.rows(record, _lang(request), CatalogLookup.load(session)),
-                 household=record.household, requests=mine, fields=[r.field for r in views.rows(record, "vi")],
-                 notice=request.query_params.get("sent") and translator(_lang(request))["correction_sent"])
+    who = _allowed(request, session, Action.VIEW_BASIC)
+    record = views.record_of(session, who.personal_id) if isinstance(who, Viewer) else None
+    if not isinstance(who, Viewer) or record is None:
+        return who if isinstance(who, Response) else go("/citizen/portal")
+    rows = views.rows(record, lang(request), CatalogLookup.load(session), level=who.level)
+    _log(request, who, views.disclosed_fields(record, who.level), "view record")
+    full = levels.allows(who.level, Action.VIEW_RECORD)
+    mine = corrections.list_requests(session, None, who.personal_id) if full else []
+    return page(request, session, "record.html", who.portal, rows=rows,
+                household=record.household if levels.allows(who.level, Action.HOUSEHOLD) else None,
+                requests=mine, fields=[r.field for r in rows],
+                notice=request.query_params.get("sent") and translator(lang(request))["correction_sent"])
 
 
 @router.get("/me/history", response_class=HTMLResponse)
 def history(request: Request, session: DbSession) -> Response:
-    who = _signed_in(session, request)
-    if who is None:
-        return _go("/citizen/portal")
-    _log(request, who[0], who[1], ("access_history",), "view access history")
-    return _page(request, session, "history.html", who[0], accesses=views.others(session, who[1]),
-                 tz=disclosure_tz())
+    who = _allowed(request, session, Action.HISTORY)
+    if not isinstance(who, Viewer):
+        return who
+    _log(request, who, ("access_history",), "view access history")
+    return page(request, session, "history.html", who.portal, accesses=views.others(session, who.personal_id),
+                tz=disclosure_tz())
 
 
 def disclosure_tz() -> Any:
@@ -270,15 +227,15 @@ def download_pdf(request: Request, session: DbSession) -> Response:
 
 
 def _download(request: Request, session: Session, kind: str) -> Response:
-    who = _signed_in(session, request)
-    record = views.record_of(session, who[1]) if who else None
-    if who is None or record is None:
-        return _go("/citizen/portal")
-    _log(request, who[0], who[1], views.disclosed_fields(record), f"download {kind}")
+    who = _allowed(request, session, Action.DOWNLOAD)
+    record = views.record_of(session, who.personal_id) if isinstance(who, Viewer) else None
+    if not isinstance(who, Viewer) or record is None:
+        return who if isinstance(who, Response) else go("/citizen/portal")
+    _log(request, who, views.disclosed_fields(record, who.level), f"download {kind}")
     if kind == "json":
         body, media = views.as_json(record), "application/json"
     else:
-        body = views.as_pdf(record, _lang(request), translator(_lang(request))["my_record"],
+        body = views.as_pdf(record, lang(request), translator(lang(request))["my_record"],
                             CatalogLookup.load(session))
         media = "application/pdf"
     return Response(body, media_type=media,
@@ -289,13 +246,14 @@ def _download(request: Request, session: Session, kind: str) -> Response:
 def correction(request: Request, session: DbSession, field: Text = "", requested_value: Annotated[
         str, Form(max_length=2000)] = "", reason: Annotated[str, Form(max_length=2000)] = "",
         csrf: Text = "") -> Response:
-    portal = _guard(session, request, csrf)
-    who = _signed_in(session, request) if portal else None
-    record = views.record_of(session, who[1]) if who else None
-    if who is None or record is None:
-        return _go("/citizen/portal")
+    if _guard(session, request, csrf) is None:
+        return go("/citizen/portal")
+    who = _allowed(request, session, Action.CORRECT)
+    record = views.record_of(session, who.personal_id) if isinstance(who, Viewer) else None
+    if not isinstance(who, Viewer) or record is None:
+        return who if isinstance(who, Response) else go("/citizen/portal")
     try:
-        corrections.file_request(session, who[1], record.resident.fields, field, requested_value, reason)
+        corrections.file_request(session, who.personal_id, record.resident.fields, field, requested_value, reason)
     except DancuError:
-        return _go("/citizen/portal/me")
-    return _go("/citizen/portal/me?sent=1")
+        return go("/citizen/portal/me")
+    return go("/citizen/portal/me?sent=1")

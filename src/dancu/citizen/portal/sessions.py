@@ -22,25 +22,27 @@ def _hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def current(session: Session, request: Request) -> PortalSession | None:
+def current(session: Session, request: Request, now: datetime | None = None) -> PortalSession | None:
     token = request.cookies.get(COOKIE)
     if not token or len(token) > 100:
         return None
     row = session.get(PortalSession, _hash(token))
-    if row is None or row.expires_at <= datetime.now(UTC):
+    if row is None or row.expires_at <= (now or datetime.now(UTC)):
         return None
     return row
 
 
 def start(session: Session, settings: CitizenSettings, response: Response,
-          previous: PortalSession | None = None) -> PortalSession:
+          previous: PortalSession | None = None, now: datetime | None = None) -> PortalSession:
     """A fresh session (replacing ``previous`` and keeping its state), its cookie set on ``response``."""
     token = secrets.token_urlsafe(32)
     row = PortalSession(token_hash=_hash(token), csrf_token=secrets.token_urlsafe(32),
                         account_id=previous.account_id if previous else None,
                         stage=previous.stage if previous else "anonymous",
                         purpose=previous.purpose if previous else None,
-                        expires_at=datetime.now(UTC) + timedelta(minutes=settings.session_minutes))
+                        eid_subject_id=previous.eid_subject_id if previous else None,
+                        access_level=previous.access_level if previous else None,
+                        expires_at=(now or datetime.now(UTC)) + timedelta(minutes=settings.session_minutes))
     if previous is not None:
         session.delete(previous)
     session.add(row)

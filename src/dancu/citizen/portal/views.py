@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from dancu.citizen.history import Access, access_history
 from dancu.citizen.portal.i18n import field_label
+from dancu.citizen.portal.levels import FULL, visible_fields
 from dancu.registry import repository as registry
 from dancu.registry.queries import read_record
 from dancu.registry.schemas import ResidentRecord
@@ -66,10 +67,11 @@ def described(field: str, value: Any, names: CodeNames | None) -> str:
     return f"{label} ({value})" if label else text
 
 
-def rows(record: ResidentRecord, lang: str, names: CodeNames | None = None) -> list[Row]:
+def rows(record: ResidentRecord, lang: str, names: CodeNames | None = None, level: int = FULL) -> list[Row]:
+    """The fields ``level`` may see, each with its source and update time."""
     provenance = record.resident.provenance or {}
     out = []
-    for field, value in record.resident.fields.items():
+    for field, value in visible_fields(level, record.resident.fields).items():
         # bulk-loaded records carry one provenance entry for every field ("*")
         stamp = provenance.get(field) or (provenance.get("*") if value not in (None, "", [], {}) else None) or {}
         out.append(Row(field, field_label(field, lang), described(field, value, names), str(stamp.get("source", "")),
@@ -77,8 +79,8 @@ def rows(record: ResidentRecord, lang: str, names: CodeNames | None = None) -> l
     return out
 
 
-def disclosed_fields(record: ResidentRecord) -> tuple[str, ...]:
-    return tuple(f for f, v in record.resident.fields.items() if v not in (None, "", [], {}))
+def disclosed_fields(record: ResidentRecord, level: int = FULL) -> tuple[str, ...]:
+    return tuple(f for f, v in visible_fields(level, record.resident.fields).items() if v not in (None, "", [], {}))
 
 
 def others(session: Session, personal_id: str) -> list[Access]:

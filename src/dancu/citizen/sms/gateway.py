@@ -2,16 +2,20 @@
 
 For each inbound SMS: answer it (see service), write the log entry and commit, then send the reply
 as submit_sm; a failure to log refuses the deliver_sm (ESME_RSYSERR) so the SMSC retries.
+One thread reads and writes the session (``serve``): replies and enquire_link keep-alives never interleave.
 """
 
 from __future__ import annotations
 
 import logging
+import select
 import threading
+import time
 from typing import Any
 
 import smpplib.client
 import smpplib.consts
+import smpplib.smpp
 
 from dancu.citizen.providers.smpp import SmppProvider
 from dancu.citizen.settings import CitizenSettings
@@ -21,6 +25,12 @@ from dancu.db import Database
 
 log = logging.getLogger(__name__)
 ESME_RSYSERR = 0x08
+POLL_S = 0.25  # how quickly serve() notices a stop request
+SILENT_LINKS = 3  # enquire_link periods without any PDU from the SMSC before the session is given up
+
+
+class SmscSilent(ConnectionError):
+    """No PDU (not even enquire_link_resp) from the SMSC for SILENT_LINKS keep-alive periods."""
 
 
 def decode_short_message(octets: bytes, data_coding: int, esm_class: int) -> str:
@@ -41,29 +51,63 @@ class SmppGateway:
         self._settings = settings
         self._client = smpplib.client.Client(settings.smpp_host, settings.smpp_port, timeout=30,
                                               allow_unknown_opt_params=True)
-        self._provider = SmppProvider(self._client, settings.sms_short_code)
+        self._provider = SmppProvider(self._client, settings.smpp_source_addr or settings.sms_short_code)
         self._thread: threading.Thread | None = None
-        self._stopping = False
+        self._stop = threading.Event()
 
-    def start(self) -> SmppGateway:
+    def bind(self) -> SmppGateway:
         self._client.set_message_received_handler(self._on_pdu)
         self._client.connect()
-        self._client.bind_transceiver(system_id=self._settings.smpp_system_id, password=self._settings.smpp_password)
-        self._thread = threading.Thread(target=self._listen, name="smpp-esme", daemon=True)
+        self._client.bind_transceiver(system_id=self._settings.smpp_system_id, password=self._settings.smpp_password,
+                                      system_type=self._settings.smpp_system_type)
+        return self
+
+    def serve(self, stop: threading.Event) -> None:
+        """Answer PDUs until ``stop`` is set; enquire_link every ``smpp_enquire_link_s`` seconds.
+
+        Raises (smpplib's ConnectionError, OSError, SmscSilent) when the session is lost."""
+        interval = self._settings.smpp_enquire_link_s
+        last_in = last_link = time.monotonic()
+        while not stop.is_set():
+            readable, _, _ = select.select([self._client._socket], [], [], POLL_S)
+            now = time.monotonic()
+            if readable:
+                self._client.read_once(auto_send_enquire_link=False)
+                last_in = now
+            if now - last_link >= interval:
+                self._client.send_pdu(smpplib.smpp.make_pdu("enquire_link", client=self._client))
+                last_link = now
+            if now - last_in > SILENT_LINKS * interval:
+                raise SmscSilent("no PDU from the SMSC")
+
+    def close(self, unbind: bool = True) -> None:
+        """Unbind (when still bound and asked to) and close the socket; never raises."""
+        try:
+            if unbind and self._client.state in (smpplib.consts.SMPP_CLIENT_STATE_BOUND_TRX,):
+                self._client.unbind()
+        except Exception:
+            log.info("SMPP unbind not acknowledged")
+        finally:
+            self._client.disconnect()
+
+    def start(self) -> SmppGateway:
+        """Bind and serve in a background thread (tests, embedding); ``stop`` ends it."""
+        self.bind()
+        self._thread = threading.Thread(target=self._serve_quietly, name="smpp-esme", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        self._stopping = True
-        self._client.disconnect()
+        self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.close()
 
-    def _listen(self) -> None:
+    def _serve_quietly(self) -> None:
         try:
-            self._client.listen()
+            self.serve(self._stop)
         except Exception:
-            if not self._stopping:
+            if not self._stop.is_set():
                 log.exception("SMPP session ended")
 
     def _on_pdu(self, pdu: Any) -> int | None:

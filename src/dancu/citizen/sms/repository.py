@@ -14,13 +14,9 @@ _HIT = text(
     RETURNING count
     """
 )
-_FORGET = text("DELETE FROM citizen_sms_rate WHERE window_start < :before")
 
 
 def hit(session: Session, phone: str, window: datetime) -> int:
     """Count one more message from ``phone`` in ``window``; the count so far (atomic across processes)."""
     return int(session.execute(_HIT, {"phone": phone, "window": window}).scalar_one())
 
-
-def forget_before(session: Session, before: datetime) -> None:
-    session.execute(_FORGET, {"before": before})

@@ -1,6 +1,8 @@
-"""Pure matching logic: normalising a sector record and the keys its name and date are compared by.
+"""Matching sector records to residents.
 
-Nothing here touches a database; the set-based comparison itself runs in SQL (``sync.repository``) on the
-columns these functions compute, and the SQL function
-``sync_name_loose`` (migration 0005) is the twin of :func:`names.loose_key`.
+Pure: ``records.py`` (normalising a record), ``names.py`` (name keys; ``sync_name_loose`` in SQL, migration 0005,
+is the twin of :func:`names.loose_key`), ``fields.py`` (comparison levels), ``model.py`` (Fellegi–Sunter weights
+and decisions), ``blocking.py`` (blocking keys), ``scoring.py`` (ranking a record's candidates).
+With the database: ``index.py`` (``dancu sync index-keys``), ``training.py`` (learning a job's model),
+``stage_b.py`` (demographic matching, stage b), ``repository.py`` (its SQL), ``tables.py`` (migration 0012).
 """

@@ -21,11 +21,14 @@ _CACHE_WORDS = 20_000
 _FINAL_Y = re.compile(r"^([^aeiouy]+)y$")
 
 
+def loose_word(folded_word: str) -> str:
+    """One folded word read loosely: Võ→Vũ, Huỳnh→Hoàng, consonant+y → consonant+i."""
+    return _FINAL_Y.sub(r"\1i", SWAPS.get(folded_word, folded_word))
+
 
 def loose_key(folded: str) -> str:
     """The loose key of an already folded name (see the module docstring)."""
-    words = (_FINAL_Y.sub(r"\1i", SWAPS.get(w, w)) for w in folded.split(" ") if w and w not in DROPPED)
-    return " ".join(sorted(words))
+    return " ".join(sorted(loose_word(w) for w in folded.split(" ") if w and w not in DROPPED))
 
 
 class NameFolder:

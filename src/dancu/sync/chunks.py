@@ -1,0 +1,129 @@
+"""Cut a sector file into chunks of whole records, as raw bytes, from a byte offset — no per-record Python.
+
+A chunk ends after its ``lines``-th newline, moved on to the next newline while a CSV quote is still open (an
+even number of ``"`` before a newline means it ends a record: ``""`` inside a quoted field counts twice), or at
+the end of the file.  Each chunk carries what the job checkpoints after it (byte offset, physical lines read)
+and the SHA-256 of its bytes (for the exchange-log entry).  Memory: one chunk and one read block.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from dancu.sync.errors import UnsupportedFormat
+
+BLOCK = 1 << 20
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    number: int  # 0, 1, … within this run
+    data: bytes
+    first_line: int  # physical line number of the chunk's first line (the CSV header is line 1)
+    lines: int  # physical lines in the chunk
+    end_offset: int  # byte offset just after the chunk: the checkpoint
+    sha256: bytes
+
+    @property
+    def end_line(self) -> int:
+        return self.first_line + self.lines - 1
+
+
+def file_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    raise UnsupportedFormat(path.name)
+
+
+def csv_header(path: Path) -> tuple[list[str], int]:
+    """The header's column names (BOM and spaces stripped) and the byte offset of the first data line."""
+    with path.open("rb") as stream:
+        raw = _header_bytes(stream)
+    names = next(csv.reader([raw.decode("utf-8", errors="replace").removeprefix("\ufeff")]), [])
+    return [name.strip() for name in names], len(raw)
+
+
+def _header_bytes(stream: BinaryIO) -> bytes:
+    raw = b""
+    while line := stream.readline():
+        raw += line
+        if raw.count(b'"') % 2 == 0:
+            break
+    return raw
+
+
+def chunks(path: Path, offset: int, line: int, lines: int, quoted: bool = True) -> Iterator[Chunk]:
+    """Chunks of about ``lines`` physical lines from ``offset`` (``line`` = physical lines before it).
+
+    ``quoted``: CSV quoting may hide newlines inside fields (False for JSON Lines, where it cannot).
+    """
+    with path.open("rb") as stream:
+        stream.seek(offset)
+        rest = b""
+        number = 0
+        while True:
+            data, rest, eof = _next_chunk(stream, rest, lines, quoted)
+            if not data:
+                return
+            count = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+            offset += len(data)
+            yield Chunk(number, data, line + 1, count, offset, hashlib.sha256(data).digest())
+            line += count
+            number += 1
+            if eof and not rest:
+                return
+
+
+def _next_chunk(stream: BinaryIO, rest: bytes, lines: int, quoted: bool) -> tuple[bytes, bytes, bool]:
+    """(chunk, the bytes read past it, end of file reached)."""
+    blocks = [rest]
+    newlines = rest.count(b"\n")
+    eof = False
+    while newlines < lines:
+        block = stream.read(BLOCK)
+        if not block:
+            eof = True
+            break
+        blocks.append(block)
+        newlines += block.count(b"\n")
+    buffer = b"".join(blocks)
+    cut = len(buffer) if newlines < lines else _nth_newline(buffer, lines) + 1
+    if quoted and cut < len(buffer) and b'"' in buffer:
+        cut, buffer, eof = _close_quotes(stream, buffer, cut, eof)
+    return buffer[:cut], buffer[cut:], eof
+
+
+def _nth_newline(buffer: bytes, n: int) -> int:
+    """Index of the n-th newline (1-based) of ``buffer``, which holds at least n: found walking back from the
+    end, since the surplus past it is at most one read block."""
+    position = len(buffer)
+    for _ in range(buffer.count(b"\n") - n + 1):
+        position = buffer.rindex(b"\n", 0, position)
+    return position
+
+
+def _close_quotes(stream: BinaryIO, buffer: bytes, cut: int, eof: bool) -> tuple[int, bytes, bool]:
+    """Move ``cut`` on, newline by newline, until no quote is open before it (reading more if needed)."""
+    quotes = buffer.count(b'"', 0, cut)
+    while quotes % 2:
+        following = buffer.find(b"\n", cut)
+        while following < 0 and not eof:
+            block = stream.read(BLOCK)
+            eof = not block
+            buffer += block
+            following = buffer.find(b"\n", cut)
+        end = len(buffer) if following < 0 else following + 1
+        quotes += buffer.count(b'"', cut, end)
+        cut = end
+        if following < 0:
+            break
+    return cut, buffer, eof

@@ -1,0 +1,145 @@
+"""The SQL pipeline's pieces: chunk boundaries, the SQL twins of the Python normalisation, the line-by-line
+slow path, and ``links.apply_links`` for stage (b)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import random
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from dancu.db import Database
+from dancu.kit.text import clean, fold
+from dancu.sync import chunks, jobs, links, testdata
+from dancu.sync.matching.names import loose_key
+from dancu.sync.matching.records import Normaliser
+from dancu.sync.sources import Source
+from tests.sync.conftest import WriteFile
+
+VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+LETTERS = VIETNAMESE + VIETNAMESE.upper() + "ÐðƉɖ"
+NAMES = st.text(alphabet=st.sampled_from(LETTERS + "  \t\u0301\u0300"), max_size=30)
+FIELD = st.text(alphabet=st.sampled_from('ab,"\n xy'), max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.lists(FIELD, min_size=3, max_size=3), min_size=1, max_size=30),
+       size=st.integers(min_value=1, max_value=7))
+def test_chunks_end_on_record_boundaries_and_cover_the_file(tmp_path_factory: object, rows: list[list[str]],
+                                                            size: int) -> None:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\n").writerows([["a", "b", "c"], *rows])
+    path = Path(str(tmp_path_factory.mktemp("chunks"))) / "f.csv"  # type: ignore[attr-defined]
+    path.write_bytes(buffer.getvalue().encode())
+    names, start = chunks.csv_header(path)
+    assert names == ["a", "b", "c"]
+    parts = list(chunks.chunks(path, start, 1, size))
+    assert b"".join(p.data for p in parts) == path.read_bytes()[start:]
+    parsed = [row for p in parts for row in csv.reader(io.StringIO(p.data.decode(), newline=""))]
+    assert parsed == rows
+    pairs = itertools.pairwise(parts)
+    assert all(b.first_line == a.end_line + 1 and b.number == a.number + 1 for a, b in pairs)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=NAMES)
+def test_sql_clean_and_fold_equal_python(session: Session, name: str) -> None:
+    got = session.execute(text("SELECT sync_clean(:n), sync_fold(:n), sync_name_loose(sync_fold(:n))"),
+                          {"n": name}).one()
+    assert tuple(got) == (clean(name), fold(name), loose_key(fold(name)))
+
+
+DATES = ["1985-04-12", "12/04/1985", "04/1985", "1985", "1985-25-04", "04/25/1985", "31/02/1990", "hôm qua",
+         "1985-13-13", "29/02/2000", "29/02/1900", "1.2.1985", "7-3-1985", " 1985 ", "", "1899", "2101", "12/1985"]
+SEXES = ["Nam", "Nữ", "nu", "M", "F", "1", "2", "x", ""]
+PROVINCES = ["01", "1", "79", "99", "", "28", "ab"]
+
+
+def test_sql_normalisation_equals_the_python_normaliser(database: Database, source: Source,
+                                                         write_file: WriteFile) -> None:
+    """Records that match nobody keep their normalised fields in detail.record: compare them with
+    ``matching.records.Normaliser`` (the Python reference) on a seeded mix of every format."""
+    rng = random.Random(11)
+    items = []
+    for _ in range(300):
+        pid = rng.choice(["", "999 185 012 345", "99918501234", "999.085.012.345", "999285012345", "x"])
+        values = {"so_dinh_danh": pid, "ho_ten": rng.choice(["  Nguyễn  Văn An ", "Võ Thị Thuỷ", "", "Đặng Quốc"]),
+                  "ngay_sinh": rng.choice(DATES), "gioi_tinh": rng.choice(SEXES), "ma_tinh": rng.choice(PROVINCES),
+                  "ma_so": rng.choice(["1234567890", "12", "", "ABCDEFGHIJ12"])}
+        items.append(testdata.Labelled(values, 0, "clean"))
+    result = jobs.run(database, source, write_file(source, items, ".csv"))
+    provinces = jobs._province_table(database)
+    normalise = Normaliser(source, lambda c: (provinces.get(c.zfill(2) if c.isdigit() and len(c) < 2 else c,
+                                                            (None, "province_unknown"))))
+    with database.engine.connect() as conn:
+        rows = {r.line_no: r for r in conn.execute(text(
+            "SELECT line_no, outcome, reasons, detail FROM sync_record WHERE job_id = :j"), {"j": result.job_id})}
+    assert len(rows) == 300
+    for line_no, item in enumerate(items, start=2):
+        staged = normalise(tuple(item.values[c] if c else None for c in source.input_columns()))
+        row = rows[line_no]
+        if staged.problems:
+            assert (row.outcome, set(row.reasons)) == ("rejected", set(staged.problems)), (item.values, row)
+            continue
+        record = row.detail["record"]
+        year, month, day = staged.dob or (None, None, None)
+        expected = {"personal_id": staged.personal_id, "full_name": staged.full_name,
+                    "name_folded": staged.name_folded, "name_loose": staged.name_loose, "dob_year": year,
+                    "dob_month": month, "dob_day": day, "sex": staged.sex, "province": staged.province,
+                    "sector_value": staged.sector_value}
+        assert {k: record[k] for k in expected} == expected, item.values
+        notes = {n for n in staged.notes if n}
+        assert notes <= set(row.reasons), (item.values, row.reasons)
+
+
+def test_records_spanning_lines_and_bad_lines_take_the_slow_path(
+        database: Database, population: list[testdata.TrueResident], source: Source, tmp_path: Path) -> None:
+    good = population[0]
+    other = population[1]
+    path = tmp_path / "slow.csv"
+    path.write_bytes(
+        "so_dinh_danh,ho_ten,ngay_sinh,gioi_tinh,ma_tinh,ma_so\n"
+        f'{good.personal_id},"{good.full_name}\nbis",1990,Nam,01,1234567890\n'.encode()
+        + b"\xff\xfe,x,1990,Nam,01,1234567891\n"
+        + f"{other.personal_id},{other.full_name},1990,Nam,01\x00,1234567892\n".encode())
+    result = jobs.run(database, source, path, chunk_size=10)
+    assert result.slow_chunks == 1
+    with database.engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT line_no, reasons FROM sync_record WHERE job_id = :j"),
+                                 {"j": result.job_id}).all())
+    assert rows[4] == ["invalid_utf8"] and rows[5] == ["nul_character"]
+    assert "name_mismatch" in rows[2]  # the name now holds a newline and "bis": a record starting on line 2
+
+
+def test_apply_links_adds_new_values_and_turns_conflicts_into_review(
+        database: Database, population: list[testdata.TrueResident], source: Source, write_file: WriteFile) -> None:
+    first, second, third = population[40:43]
+    rng = random.Random(1)
+    items = [testdata.record(rng, r, "id_missing", source) for r in (first, second, second, third)]
+    result = jobs.run(database, source, write_file(source, items, ".csv"))
+    with database.raw_connection() as conn:
+        conn.execute("INSERT INTO resident_sector_id (resident_id, sector_key, value, source, linked_at) "
+                     "VALUES (%s, %s, 'OTHER00001', 'registry', now())", (third.resident_id, source.sector_key))
+        conn.execute("UPDATE sync_record SET outcome = 'linked', resident_id = CASE line_no WHEN 2 THEN %s "
+                     "WHEN 5 THEN %s ELSE %s END WHERE job_id = %s",
+                     (first.resident_id, third.resident_id, second.resident_id, result.job_id))
+        conn.execute("UPDATE sync_record SET sector_value = 'OTHER00002' WHERE job_id = %s AND line_no = 4",
+                     (result.job_id,))
+        counts = links.apply_links(conn, result.job_id, [2, 3, 4, 5])
+        again = links.apply_links(conn, result.job_id, [2, 3, 4, 5])
+        outcomes = dict(conn.execute("SELECT line_no, outcome FROM sync_record WHERE job_id = %s",
+                                     (result.job_id,)).fetchall())
+        values = dict(conn.execute("SELECT resident_id, value FROM resident_sector_id WHERE sector_key = %s",
+                                   (source.sector_key,)).fetchall())
+        conn.commit()
+    assert counts == {"linked": 4, "applied": 2, "same": 0, "review": 2}
+    assert again == {"linked": 2, "applied": 0, "same": 2, "review": 0}
+    assert outcomes == {2: "linked", 3: "linked", 4: "review", 5: "review"}
+    assert values == {first.resident_id: items[0].values["ma_so"], second.resident_id: items[1].values["ma_so"],
+                      third.resident_id: "OTHER00001"}
