@@ -1,19 +1,28 @@
-"""Citizen-channel fixtures: committed residents with their own phone numbers, signed webhook calls."""
+"""Citizen-channel fixtures: committed residents with their own phone numbers, signed webhook calls, a bank
+that verifies a resident through the real exchange API, the application's clock, and a log recorder."""
 
 from __future__ import annotations
 
 import json
+import logging
 import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 
 from dancu.citizen.settings import get_citizen_settings
 from dancu.citizen.sms.routes import signature
 from dancu.db import Database
+from tests.exchange.helpers import ACTOR, bearer, grant, onboard, unique
 from tests.registry import factories
+
+BANK_PURPOSE = "xác thực khách hàng mở tài khoản"
 
 
 def new_phone() -> str:
@@ -47,3 +56,82 @@ def send_sms(http: httpx.Client, sender: str, message: str, secret: str | None =
 @pytest.fixture
 def resident(database: Database) -> dict[str, Any]:
     return make_resident(database)
+
+
+@dataclass(frozen=True)
+class BankCheck:
+    system: str  # the bank's client-system identifier (VN/COM/<member>/EKYC)
+    organisation: str  # the bank's registered name
+    correlation_id: str  # its X-Road-Id, the log entry's correlation id
+
+
+def bank_verification(live_server: str, person: dict[str, Any], purpose: str = BANK_PURPOSE) -> BankCheck:
+    """A bank taken through the 10 onboarding steps (tests.exchange.helpers.onboard) gets an OAuth token with
+    its private_key_jwt and verifies ``person``'s name and date of birth: POST /exchange/v1/verify."""
+    with httpx.Client(base_url=live_server, timeout=30) as http:
+        bank = onboard(http, grant(services=["verify"], purposes=[purpose]))
+        correlation = unique("citizen-ekyc-")
+        answered = http.post("/exchange/v1/verify", json={
+            "personal_id": person["personal_id"], "purpose": purpose, "full_name": person["full_name"],
+            "date_of_birth": person["date_of_birth"]}, headers=bearer(bank.token(http), **{"X-Road-Id": correlation}))
+        assert answered.status_code == 200, answered.text
+        assert answered.json()["match"] is True
+        system = http.get(f"/agencies/systems/{bank.identifier}", headers=ACTOR)
+        assert system.status_code == 200, system.text
+    return BankCheck(bank.identifier, str(system.json()["organisation"]), correlation)
+
+
+class TimeTravel:
+    """The live application's clock (``app.state.citizen_clock``): the real time moved by ``offset``."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def by(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+    def to(self, moment: datetime) -> None:
+        """From now on the clock reads ``moment`` (and runs on from there)."""
+        self.offset = moment - datetime.now(UTC)
+
+
+def window_start(moment: datetime, seconds: int = 600) -> datetime:
+    """The start of the fixed SMS rate window ``moment`` falls in."""
+    epoch = int(moment.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, UTC)
+
+
+@pytest.fixture
+def travel(live_app: FastAPI) -> Iterator[TimeTravel]:
+    before = getattr(live_app.state, "citizen_clock", None)
+    clock = live_app.state.citizen_clock = TimeTravel()
+    yield clock
+    live_app.state.citizen_clock = before
+
+
+class Recorder(logging.Handler):
+    """Every log record of the process (the portal and the SMPP gateway run in-process), formatted."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.name} {record.getMessage()} {record.__dict__}")
+
+    def mentioning(self, *secrets: str) -> list[str]:
+        return [line for line in self.lines if any(s in line for s in secrets)]
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    handler, root = Recorder(), logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(level)

@@ -4,7 +4,6 @@ record; no personal ID in any URL the browser requests nor in any log record wri
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,23 +12,12 @@ import pytest
 
 from dancu.citizen.portal.levels import BASIC_FIELDS
 from dancu.db import Database
-from tests.citizen.conftest import ledger_rows, make_resident
+from tests.citizen.conftest import Recorder, ledger_rows, make_resident
 from tests.citizen.test_portal_browser import ARGS, CHROMIUM, SHOTS, playwright_api
 from tests.citizen.vneid import Vneid, provider_for, requires_provider
 
 pytestmark = [requires_provider, pytest.mark.skipif(not CHROMIUM.exists(), reason="BROWSER TEST SKIPPED: "
                                                     "/usr/bin/chromium missing (apt-get install -y chromium)")]
-
-
-class Recorder(logging.Handler):
-    """Every log record of the process (the portal runs in-process under uvicorn), formatted."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(f"{record.name} {record.getMessage()} {record.__dict__}")
 
 
 @pytest.fixture(scope="module")
@@ -44,17 +32,6 @@ def browser() -> Iterator[Any]:
         instance = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield instance
         instance.close()
-
-
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    handler, root = Recorder(), logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield handler
-    root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def _login(browser: Any, live_server: str, person: dict[str, Any], password: str, shots: bool = False

@@ -59,6 +59,7 @@ def test_level_1_sees_basic_identity_only(vneid: Vneid, client: httpx.Client, da
     for path in ("/me/record.json", "/me/record.pdf", "/me/history"):
         denied = client.get(f"/citizen/portal{path}")
         assert denied.status_code == 403 and person["personal_id"] not in denied.text
+        assert (denied.headers["x-frame-options"], denied.headers["cache-control"]) == ("DENY", "no-store")
     [view] = ledger_rows(database, person["personal_id"], "citizen_portal")
     assert view.result == "answered" and set(view.fields_disclosed) <= set(BASIC_FIELDS)
     assert "full_name" in view.fields_disclosed

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dancu.citizen.housekeeping import sweep
-from dancu.citizen.models import OneTimeCode, PortalSession, SmsRateWindow
+from dancu.citizen.models import OneTimeCode, OutboxMessage, PortalAccount, PortalSession, SmsRateWindow
 from dancu.citizen.portal import accounts
 from dancu.citizen.portal.accounts import PortalError
 from dancu.citizen.providers.outbox import OutboxProvider, latest_to
@@ -55,6 +55,22 @@ def _wrong(code: str) -> str:
     return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
+def _account(session: Session, portal: PortalSession) -> PortalAccount:
+    account = session.get(PortalAccount, portal.account_id)
+    assert account is not None
+    return account
+
+
+def _guess_wrong(session: Session, portal: PortalSession, code: str, times: int, moment: datetime = T0) -> datetime:
+    """``times`` wrong codes, each once the lockout of the one before has passed; the moment after the last."""
+    for _ in range(times):
+        with pytest.raises(PortalError):
+            accounts.check_code(session, SETTINGS, portal, _wrong(code), clock=at(moment))
+        locked_until = _account(session, portal).locked_until
+        moment = max(moment, locked_until or moment)
+    return moment
+
+
 def test_a_code_is_good_until_it_expires(session: Session) -> None:
     portal, _, code = _registered(session)
     assert accounts.check_code(session, SETTINGS, portal, code, clock=at(T0 + timedelta(minutes=4, seconds=59))) \
@@ -69,19 +85,57 @@ def test_an_expired_code_is_refused_even_if_right(session: Session) -> None:
 
 def test_after_the_attempt_limit_even_the_right_code_is_refused(session: Session) -> None:
     portal, _, code = _registered(session)
-    for _ in range(SETTINGS.code_attempts):
-        with pytest.raises(PortalError):
-            accounts.check_code(session, SETTINGS, portal, _wrong(code), clock=at(T0))
+    after = _guess_wrong(session, portal, code, SETTINGS.code_attempts)
+    assert after < T0 + timedelta(minutes=SETTINGS.code_minutes)  # refused for the attempts, not for expiry
     with pytest.raises(PortalError, match="bad_code"):
-        accounts.check_code(session, SETTINGS, portal, code, clock=at(T0))
+        accounts.check_code(session, SETTINGS, portal, code, clock=at(after))
 
 
 def test_one_attempt_short_of_the_limit_the_right_code_still_works(session: Session) -> None:
     portal, _, code = _registered(session)
-    for _ in range(SETTINGS.code_attempts - 1):
-        with pytest.raises(PortalError):
+    after = _guess_wrong(session, portal, code, SETTINGS.code_attempts - 1)
+    assert accounts.check_code(session, SETTINGS, portal, code, clock=at(after)) == "password"
+    assert (_account(session, portal).failed_logins, _account(session, portal).locked_until) == (0, None)
+
+
+def test_wrong_codes_lock_the_account_with_growing_delays(session: Session) -> None:
+    """New codes never buy fresh guesses: wrong codes count against the account like wrong passwords."""
+    portal, _, code = _registered(session)
+    for _ in range(accounts.FREE_FAILURES - 1):
+        with pytest.raises(PortalError, match="bad_code"):
             accounts.check_code(session, SETTINGS, portal, _wrong(code), clock=at(T0))
-    assert accounts.check_code(session, SETTINGS, portal, code, clock=at(T0)) == "password"
+    with pytest.raises(PortalError, match="locked") as locked:
+        accounts.check_code(session, SETTINGS, portal, _wrong(code), clock=at(T0))
+    assert locked.value.seconds == accounts.BASE_DELAY_S
+    almost = T0 + timedelta(seconds=accounts.BASE_DELAY_S - 1)
+    with pytest.raises(PortalError, match="locked"):  # not even compared while locked
+        accounts.check_code(session, SETTINGS, portal, code, clock=at(almost))
+    moment = T0 + timedelta(seconds=accounts.BASE_DELAY_S)
+    with pytest.raises(PortalError, match="locked") as longer:
+        accounts.check_code(session, SETTINGS, portal, _wrong(code), clock=at(moment))
+    assert longer.value.seconds == 2 * accounts.BASE_DELAY_S
+    assert accounts.check_code(session, SETTINGS, portal, code, clock=at(moment + timedelta(seconds=60))) == \
+        "password"
+
+
+def test_a_locked_account_gets_no_recovery_code(session: Session) -> None:
+    portal, person, code = _registered(session)
+    _guess_wrong(session, portal, code, accounts.FREE_FAILURES - 1)
+    with pytest.raises(PortalError, match="locked"):
+        accounts.check_code(session, SETTINGS, portal, _wrong(code), clock=at(T0))
+    other = _portal(session)
+
+    def sent() -> int:
+        session.flush()
+        return _count(session, OutboxMessage, OutboxMessage.to_number == person["phone"])
+
+    before = sent()
+    accounts.recover(session, OutboxProvider(), SETTINGS, other, person["personal_id"], person["phone"],
+                     clock=at(T0 + timedelta(seconds=1)))
+    assert other.account_id is None and sent() == before
+    accounts.recover(session, OutboxProvider(), SETTINGS, other, person["personal_id"], person["phone"],
+                     clock=at(T0 + timedelta(seconds=accounts.BASE_DELAY_S)))
+    assert other.account_id == portal.account_id and sent() == before + 1
 
 
 def test_a_code_is_single_use_and_a_new_one_voids_the_old(session: Session) -> None:

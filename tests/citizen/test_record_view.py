@@ -1,3 +1,7 @@
+"""How the record reads: catalogue names beside codes, update times in Vietnam time."""
+
+from __future__ import annotations
+
 from sqlalchemy.orm import Session
 
 from dancu.catalogs.service import CatalogLookup
@@ -12,3 +16,10 @@ def test_codes_are_shown_with_their_catalogue_names(session: Session) -> None:
     assert views.described("full_name", "Nguyễn Văn An", lookup) == "Nguyễn Văn An"
     assert views.described("religion_code", "not-a-code", lookup) == "not-a-code"
     assert views.described("sex", None, lookup) == ""
+
+
+def test_update_times_are_shown_in_vietnam_time() -> None:
+    assert views.local_time("2026-01-31T20:30:00+00:00") == "01/02/2026 03:30"
+    assert views.local_time("2026-01-31T20:30:00") == "01/02/2026 03:30"  # naive stamps are UTC
+    assert views.local_time("2026-02-01T03:30:00+07:00") == "01/02/2026 03:30"
+    assert views.local_time(None) == "" and views.local_time("không rõ") == "không rõ"

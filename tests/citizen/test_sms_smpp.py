@@ -1,7 +1,10 @@
 """SMPP 3.4 against a real third-party SMSC: the npm `smpp` package's server (tests/peers/smsc.js).
 
 The SMSC sends deliver_sm (an SMS from the citizen's phone) to our transceiver ESME; we check the
-submit_sm PDUs it gets back: decoded text, data_coding, concatenation headers.
+submit_sm PDUs it gets back (decoded text, data_coding, concatenation headers), the deliver_sm_resp, and
+the exchange-log entries: a look-up by the owner, by a stranger, malformed commands, help, the per-number
+rate limit (the "too many" reply once, then silence, a new window), and "who used my data" after a real
+bank verification through the exchange API.
 """
 
 from __future__ import annotations
@@ -12,19 +15,33 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import text
 
+from dancu.citizen.disclosure import sha256
 from dancu.citizen.settings import CitizenSettings
 from dancu.citizen.sms import replies
 from dancu.citizen.sms.gateway import SmppGateway
 from dancu.db import Database
 from dancu.db.engine import libpq_url
 from dancu.ledger.writer import LedgerWriter
-from tests.citizen.conftest import ledger_rows, make_resident, new_phone
+from dancu.registry.domain import normalise_phone
+from tests.citizen.conftest import (
+    BANK_PURPOSE,
+    bank_verification,
+    ledger_rows,
+    make_resident,
+    new_phone,
+    window_start,
+)
+
+UNKNOWN_ID = "001099000000"
 
 PEERS = Path(__file__).resolve().parents[1] / "peers"
 NODE = shutil.which("node")
@@ -33,6 +50,16 @@ pytestmark = [
     pytest.mark.skipif(not (PEERS / "node_modules" / "smpp").exists(),
                        reason="SMSC TEST SKIPPED: run `npm ci --prefix tests/peers` (python3 dev.py test does)"),
 ]
+
+
+@dataclass(frozen=True)
+class Exchanged:
+    parts: list[dict[str, Any]]  # the submit_sm PDUs, in order
+    status: int  # command_status of the deliver_sm_resp
+
+    @property
+    def text(self) -> str:
+        return "".join(p["message"] for p in self.parts)
 
 
 class Smsc:
@@ -65,6 +92,18 @@ class Smsc:
     def replies(self, count: int) -> list[dict[str, Any]]:
         return [self.wait("submit_sm") for _ in range(count)]
 
+    def exchange(self, sender: str, message: str) -> Exchanged:
+        """Deliver one SMS and collect every submit_sm the ESME sends for it, up to its deliver_sm_resp
+        (smpplib answers a deliver_sm only after its handler returns, i.e. after the replies went out)."""
+        self.deliver(sender, message)
+        parts: list[dict[str, Any]] = []
+        while True:
+            event = self.events.get(timeout=10)
+            if event["event"] == "submit_sm":
+                parts.append(event)
+            elif event["event"] == "deliver_sm_resp":
+                return Exchanged(parts, int(event["command_status"]))
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
@@ -77,12 +116,28 @@ def smsc() -> Iterator[Smsc]:
     server.stop()
 
 
+class Clock:
+    """The gateway's clock: the real time, or a fixed moment while a test holds one."""
+
+    def __init__(self) -> None:
+        self.moment: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.moment or datetime.now(UTC)
+
+
 @pytest.fixture(scope="module")
-def gateway(smsc: Smsc, database: Database) -> Iterator[SmppGateway]:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="module")
+def gateway(smsc: Smsc, database: Database, clock: Clock) -> Iterator[SmppGateway]:
     settings = CitizenSettings(smpp_port=smsc.port, smpp_system_id="dancu-esme", smpp_password="pw")
+    assert (settings.sms_rate_limit, settings.sms_rate_window_s) == (5, 600)  # the documented defaults
     url = libpq_url(database.url)
     with LedgerWriter(lambda: psycopg.connect(url)) as writer:
-        gateway = SmppGateway(database, writer, settings).start()
+        gateway = SmppGateway(database, writer, settings, clock=clock).start()
         bind = smsc.wait("bind_transceiver")
         assert (bind["system_id"], bind["password"]) == ("dancu-esme", "pw")
         yield gateway
@@ -101,19 +156,36 @@ def _concatenated(pdus: list[dict[str, Any]]) -> None:
         (len(pdus), i) for i in range(1, len(pdus) + 1)]
 
 
+def _ucs2(reply: Exchanged) -> None:
+    """Vietnamese replies go as UCS-2: data_coding 8, ≤ 67 characters per concatenated part, or one ≤ 70."""
+    assert reply.parts and all(p["data_coding"] == 8 for p in reply.parts)
+    if len(reply.parts) == 1:
+        assert len(reply.parts[0]["message"]) <= 70 and not reply.parts[0]["udh"]
+    else:
+        assert all(len(p["message"]) <= 67 for p in reply.parts)
+        _concatenated(reply.parts)
+
+
+def _logged_for(database: Database, sender: str) -> list[Any]:
+    """Every exchange-log entry naming ``sender`` (normalised to 0…) as end user."""
+    with database.engine.connect() as conn:
+        return list(conn.execute(text("SELECT * FROM ledger_entry WHERE end_user = :u ORDER BY seq"),
+                                 {"u": normalise_phone(sender) or sender}))
+
+
 def test_owner_lookup_comes_back_as_ucs2_segments(smsc: Smsc, gateway: SmppGateway, database: Database) -> None:
     resident = make_resident(database, full_name="Nguyễn Thị Hường Thuỷ Tiên Phương")
-    smsc.deliver("84" + resident["phone"][1:], f"dc {resident['personal_id']}")
-    first = smsc.wait("submit_sm")
-    parts = [first, *smsc.replies(first_total(first) - 1)]
-    text = _text(parts)
-    assert resident["full_name"] in text and "cước viễn thông" in text
-    assert all(p["data_coding"] == 8 for p in parts) and len(parts) >= 2
-    assert all(len(p["message"]) <= 67 for p in parts)
-    _concatenated(parts)
-    assert parts[0]["destination_addr"] == "84" + resident["phone"][1:] and parts[0]["source_addr"] == "8288"
-    assert smsc.wait("deliver_sm_resp")["command_status"] == 0
-    assert [e.result for e in ledger_rows(database, resident["personal_id"], "citizen_sms")] == ["answered"]
+    reply = smsc.exchange("84" + resident["phone"][1:], f"dc {resident['personal_id']}")
+    assert resident["full_name"] in reply.text and "cước viễn thông" in reply.text
+    assert len(reply.parts) >= 2
+    _ucs2(reply)
+    assert reply.parts[0]["destination_addr"] == "84" + resident["phone"][1:]
+    assert reply.parts[0]["source_addr"] == "8288"
+    assert reply.status == 0
+    [entry] = ledger_rows(database, resident["personal_id"], "citizen_sms")
+    assert (entry.result, entry.end_user, entry.client_system) == ("answered", resident["phone"],
+                                                                   "VN/GOV/BCA/SMS-GATEWAY")
+    assert entry.fields_disclosed == ["full_name", "date_of_birth", "sex", "permanent_province"]
 
 
 def first_total(pdu: dict[str, Any]) -> int:
@@ -122,15 +194,77 @@ def first_total(pdu: dict[str, Any]) -> int:
 
 def test_wrong_number_gets_the_neutral_reply(smsc: Smsc, gateway: SmppGateway, database: Database) -> None:
     resident = make_resident(database)
-    smsc.deliver(new_phone(), f"DC {resident['personal_id']}")
-    first = smsc.wait("submit_sm")
-    parts = [first, *smsc.replies(first_total(first) - 1)]
-    assert _text(parts) == replies.NEUTRAL
-    assert [e.result for e in ledger_rows(database, resident["personal_id"], "citizen_sms")] == ["refused"]
+    stranger = new_phone()
+    wrong = smsc.exchange(stranger, f"DC {resident['personal_id']}")
+    unknown = smsc.exchange(new_phone(), f"DC {UNKNOWN_ID}")
+    assert wrong.text == replies.NEUTRAL and wrong.status == 0
+    _ucs2(wrong)
+    strip = ("destination_addr", "udh")  # the reference of concatenated parts differs between any two texts
+    assert [{k: v for k, v in p.items() if k not in strip} for p in wrong.parts] == [
+        {k: v for k, v in p.items() if k not in strip} for p in unknown.parts]
+    [entry] = ledger_rows(database, resident["personal_id"], "citizen_sms")
+    assert (entry.result, entry.error_code, entry.fields_disclosed, entry.end_user) == (
+        "refused", "not_disclosed", [], stranger)
 
 
-def test_help_without_marks_is_still_answered(smsc: Smsc, gateway: SmppGateway) -> None:
-    smsc.deliver(new_phone(), "huong dan")
-    first = smsc.wait("submit_sm")
-    parts = [first, *smsc.replies(first_total(first) - 1)]
-    assert _text(parts) == replies.HELP
+def test_help_without_marks_is_still_answered(smsc: Smsc, gateway: SmppGateway, database: Database) -> None:
+    sender = new_phone()
+    reply = smsc.exchange(sender, "huong dan")
+    assert reply.text == replies.HELP and reply.status == 0
+    _ucs2(reply)
+    assert _logged_for(database, sender) == []  # nothing was looked up
+
+
+@pytest.mark.parametrize("message", ["DC 123", "xin chao", "DC LS", "DC TT 0010850123", "dc 001 085 0123456",
+                                     "DC XYZ 001085012345", "DC lich su 00108501234a"])
+def test_malformed_commands_get_the_help_text_prefixed(smsc: Smsc, gateway: SmppGateway, database: Database,
+                                                         message: str) -> None:
+    sender = new_phone()
+    reply = smsc.exchange(sender, message)
+    assert reply.text == replies.MALFORMED and reply.text.startswith("Sai cú pháp. ") and reply.status == 0
+    assert reply.text.removeprefix("Sai cú pháp. ") == replies.HELP
+    _ucs2(reply)
+    assert reply.parts[0]["destination_addr"] == sender
+    assert _logged_for(database, sender) == []  # malformed texts look nothing up and are not logged
+
+
+def test_rate_limit_per_number_through_the_smsc(smsc: Smsc, gateway: SmppGateway, clock: Clock,
+                                                database: Database) -> None:
+    owner, neighbour = make_resident(database), make_resident(database)
+    clock.moment = window_start(datetime.now(UTC)) + timedelta(seconds=1)  # a 10-minute window opens
+    try:
+        lookups = [smsc.exchange(owner["phone"], f"DC {owner['personal_id']}") for _ in range(5)]
+        assert all(owner["full_name"] in r.text for r in lookups)
+        clock.moment += timedelta(seconds=590)  # still the same 10-minute window
+        too_many = smsc.exchange(owner["phone"], f"DC {owner['personal_id']}")
+        assert too_many.text == replies.RATE_LIMITED and too_many.status == 0
+        _ucs2(too_many)
+        silent = [smsc.exchange(owner["phone"], f"DC LS {owner['personal_id']}") for _ in range(2)]
+        assert [(r.parts, r.status) for r in silent] == [([], 0)] * 2  # accepted (no retry), no reply at all
+        other = smsc.exchange(neighbour["phone"], f"DC {neighbour['personal_id']}")  # another number: its own limit
+        assert neighbour["full_name"] in other.text
+        clock.moment += timedelta(seconds=9)  # the next window
+        again = smsc.exchange(owner["phone"], f"DC {owner['personal_id']}")
+        assert owner["full_name"] in again.text
+    finally:
+        clock.moment = None
+    entries = ledger_rows(database, owner["personal_id"], "citizen_sms")
+    assert [(e.result, e.error_code) for e in entries] == (
+        [("answered", None)] * 5 + [("refused", "rate_limited")] * 3 + [("answered", None)])
+    assert all(e.end_user == owner["phone"] for e in entries)
+    assert [e.fields_disclosed for e in entries[5:8]] == [[], [], []]
+    assert entries[5].response_hash == sha256(replies.RATE_LIMITED) and entries[6].response_hash == sha256("")
+    assert [(e.result, e.end_user) for e in ledger_rows(database, neighbour["personal_id"], "citizen_sms")] == [
+        ("answered", neighbour["phone"])]
+
+
+def test_who_used_my_data_lists_a_real_bank_verification(smsc: Smsc, gateway: SmppGateway, live_server: str,
+                                                         database: Database) -> None:
+    person = make_resident(database)
+    assert smsc.exchange(person["phone"], f"DC {person['personal_id']}").status == 0  # own look-up: left out
+    bank = bank_verification(live_server, person)
+    reply = smsc.exchange(person["phone"], f"dc lich su {person['personal_id']}")
+    _ucs2(reply)
+    assert "được sử dụng 1 lần" in reply.text and f"{bank.organisation} ({BANK_PURPOSE})" in reply.text
+    [_, history] = ledger_rows(database, person["personal_id"], "citizen_sms")
+    assert (history.result, history.fields_disclosed) == ("answered", ["access_history"])

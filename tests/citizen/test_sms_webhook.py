@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from dancu.citizen.sms import replies
 from dancu.db import Database
-from tests.citizen.conftest import ledger_rows, make_resident, new_phone, send_sms
+from tests.citizen.conftest import TimeTravel, ledger_rows, make_resident, new_phone, send_sms, window_start
 
 UNKNOWN_ID = "001099000000"
 
@@ -51,15 +52,18 @@ def test_help_and_malformed_commands(http: httpx.Client) -> None:
         assert send_sms(http, new_phone(), message).json()["reply"] == replies.MALFORMED
 
 
-def test_rate_limit_per_number(http: httpx.Client, database: Database) -> None:
+def test_rate_limit_per_number(http: httpx.Client, database: Database, travel: TimeTravel) -> None:
     someone = make_resident(database)
+    travel.to(window_start(datetime.now(UTC)) + timedelta(seconds=1))  # all seven in one 10-minute window
     answers = [send_sms(http, someone["phone"], f"DC {someone['personal_id']}").json()["reply"] for _ in range(7)]
     assert all(someone["full_name"] in a for a in answers[:5])
     assert answers[5] == replies.RATE_LIMITED and answers[6] is None
     other = send_sms(http, new_phone(), f"DC {UNKNOWN_ID}").json()["reply"]
     assert other == replies.NEUTRAL
+    travel.by(seconds=600)  # the next window: answered again
+    assert someone["full_name"] in send_sms(http, someone["phone"], f"DC {someone['personal_id']}").json()["reply"]
     results = [(e.result, e.error_code) for e in ledger_rows(database, someone["personal_id"], "citizen_sms")]
-    assert results == [("answered", None)] * 5 + [("refused", "rate_limited")] * 2
+    assert results == [("answered", None)] * 5 + [("refused", "rate_limited")] * 2 + [("answered", None)]
 
 
 def test_signature_is_required(http: httpx.Client) -> None:

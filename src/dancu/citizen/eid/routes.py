@@ -13,10 +13,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from dancu.citizen import disclosure
+from dancu.citizen.clock import clock
 from dancu.citizen.eid import oidc, service
 from dancu.citizen.portal import sessions
 from dancu.citizen.portal.i18n import translator
-from dancu.citizen.portal.pages import SecureRoute, clock, current, go, lang, page
+from dancu.citizen.portal.pages import SecureRoute, current, go, lang, page
 from dancu.citizen.portal.routes import SERVICE
 from dancu.citizen.settings import get_citizen_settings
 from dancu.kit.http import DbSession

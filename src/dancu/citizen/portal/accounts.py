@@ -1,16 +1,21 @@
 """Portal accounts: register with ID, name, date of birth and the registered phone; one-time codes by SMS;
-argon2id passwords; lockout with increasing delays.  Never commits; messages are keys of i18n.TEXTS."""
+argon2id passwords; lockout with increasing delays.  Never commits; messages are keys of i18n.TEXTS.
+
+A wrong password and a wrong one-time code are both failures of the account: after ``FREE_FAILURES`` of
+them the account is locked for ``BASE_DELAY_S``, doubling with each further failure up to ``MAX_DELAY_S``;
+only a completed sign-in (the right code) clears them.  So new codes (by logging in again or by recovery)
+never buy fresh guesses at a 6-digit code."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from dancu.citizen.clock import Clock, system_clock
@@ -84,11 +89,13 @@ def register(session: Session, provider: SmsProvider, settings: CitizenSettings,
 
 def recover(session: Session, provider: SmsProvider, settings: CitizenSettings, portal: PortalSession,
             personal_id: str, phone: str, clock: Clock = system_clock) -> None:
-    """Send a code only if the account exists and the phone is the registered one; say the same either way."""
+    """Send a code only if the account exists, is not locked and the phone is the registered one; say the
+    same either way."""
     account = session.scalars(select(PortalAccount).where(PortalAccount.personal_id == personal_id.strip())).first()
     resident = registry.find(session, personal_id.strip()) if account else None
     registered = normalise_phone(resident.phone) if resident is not None and resident.phone else None
-    if account is None or registered is None or normalise_phone(phone) != registered:
+    if (account is None or registered is None or normalise_phone(phone) != registered
+            or _locked_for(account, clock())):
         portal.stage, portal.purpose, portal.account_id = "code", "recover", None
         return
     send_code(session, provider, settings, account, "recover", registered, clock)
@@ -99,6 +106,21 @@ def _delay(failures: int) -> int:
     return 0 if failures < FREE_FAILURES else min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (failures - FREE_FAILURES))
 
 
+def _locked_for(account: PortalAccount, now: datetime) -> int:
+    """Seconds the account stays locked (0: not locked)."""
+    if account.locked_until is None or account.locked_until <= now:
+        return 0
+    return int((account.locked_until - now).total_seconds()) + 1
+
+
+def _fail(account: PortalAccount, now: datetime, otherwise: str) -> PortalError:
+    """Count one failed password or code; the error to show (``locked`` once a delay applies)."""
+    account.failed_logins += 1
+    delay = _delay(account.failed_logins)
+    account.locked_until = now + timedelta(seconds=delay) if delay else None
+    return PortalError("locked", delay) if delay else PortalError(otherwise)
+
+
 def login(session: Session, provider: SmsProvider, settings: CitizenSettings, portal: PortalSession,
           personal_id: str, password: str, clock: Clock = system_clock) -> None:
     now = clock()
@@ -107,14 +129,10 @@ def login(session: Session, provider: SmsProvider, settings: CitizenSettings, po
     if account is None or account.password_hash is None:
         _verify(_DUMMY_HASH, password)
         raise PortalError("bad_login")
-    if account.locked_until is not None and account.locked_until > now:
-        raise PortalError("locked", int((account.locked_until - now).total_seconds()) + 1)
+    if locked := _locked_for(account, now):
+        raise PortalError("locked", locked)
     if not _verify(account.password_hash, password):
-        account.failed_logins += 1
-        delay = _delay(account.failed_logins)
-        account.locked_until = now + timedelta(seconds=delay) if delay else None
-        raise PortalError("locked", delay) if delay else PortalError("bad_login")
-    account.failed_logins, account.locked_until = 0, None
+        raise _fail(account, now, "bad_login")
     resident = registry.find(session, account.personal_id)
     phone = normalise_phone(resident.phone) if resident is not None and resident.phone else None
     if phone is None:
@@ -132,12 +150,19 @@ def _verify(hashed: str, password: str) -> bool:
 
 def check_code(session: Session, settings: CitizenSettings, portal: PortalSession, code: str,
                clock: Clock = system_clock) -> str:
-    """Consume the pending code; the next stage ("password" or "signed_in"), or PortalError("bad_code").
+    """Consume the pending code; the next stage ("password" or "signed_in"), or PortalError("bad_code"), or
+    PortalError("locked") while the account is locked (the code is then not even compared).
 
-    A code is refused once expired (``code_minutes``) or after ``code_attempts`` wrong tries, even if right."""
+    A code is refused once expired (``code_minutes``) or after ``code_attempts`` wrong tries, even if right;
+    a wrong code counts as a failure of the account (see the module's docstring)."""
     now = clock()
     if portal.account_id is None or portal.stage != "code":
         raise PortalError("bad_code")
+    account = session.get(PortalAccount, portal.account_id, with_for_update=True)
+    if account is None:
+        raise PortalError("bad_code")
+    if locked := _locked_for(account, now):
+        raise PortalError("locked", locked)
     row = session.scalars(select(OneTimeCode).where(
         OneTimeCode.account_id == portal.account_id, OneTimeCode.purpose == portal.purpose,
         OneTimeCode.used_at.is_(None)).order_by(OneTimeCode.code_id.desc()).with_for_update()).first()
@@ -145,8 +170,9 @@ def check_code(session: Session, settings: CitizenSettings, portal: PortalSessio
         raise PortalError("bad_code")
     if not hmac.compare_digest(row.code_hash, _code_hash(portal.account_id, code.strip())):
         row.attempts += 1
-        raise PortalError("bad_code")
+        raise _fail(account, now, "bad_code")
     row.used_at = now
+    account.failed_logins, account.locked_until = 0, None
     return "signed_in" if portal.purpose == "login" else "password"
 
 
@@ -159,3 +185,6 @@ def set_password(session: Session, portal: PortalSession, password: str, confirm
     assert account is not None
     account.password_hash = HASHER.hash(password)
     account.failed_logins, account.locked_until = 0, None
+    # a new password (registration or recovery) ends every other session of the account
+    session.execute(delete(PortalSession).where(PortalSession.account_id == account.account_id,
+                                                PortalSession.token_hash != portal.token_hash))

@@ -103,11 +103,36 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
+# Results of exchange-log entries as "who used my data" shows them (other values are shown as they are).
+RESULT_LABELS: dict[str, tuple[str, str]] = {
+    "ok": ("Đã trả lời", "Answered"), "answered": ("Đã trả lời", "Answered"),
+    "accepted": ("Đã tiếp nhận", "Accepted"), "denied": ("Bị từ chối", "Refused"),
+    "refused": ("Bị từ chối", "Refused"),
+}
+# Statuses of correction requests.
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "open": ("Đang xử lý", "Being handled"), "accepted": ("Đã chấp nhận", "Accepted"),
+    "rejected": ("Không chấp nhận", "Rejected"),
+}
+
+
+def _pick(table: dict[str, tuple[str, str]], key: str, lang: str) -> str:
+    pair = table.get(key, (key, key))
+    return pair[1] if lang == "en" else pair[0]
+
+
+def result_label(result: str, lang: str) -> str:
+    return _pick(RESULT_LABELS, result, lang)
+
+
+def status_label(status: str, lang: str) -> str:
+    return _pick(STATUS_LABELS, status, lang)
+
+
 def translator(lang: str) -> dict[str, str]:
     index = 1 if lang == "en" else 0
     return {key: pair[index] for key, pair in TEXTS.items()}
 
 
 def field_label(field: str, lang: str) -> str:
-    pair = FIELD_LABELS.get(field, (field, field))
-    return pair[1] if lang == "en" else pair[0]
+    return _pick(FIELD_LABELS, field, lang)

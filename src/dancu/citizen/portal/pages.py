@@ -13,10 +13,10 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from dancu.citizen.clock import Clock, system_clock
+from dancu.citizen.clock import clock
 from dancu.citizen.models import EidSubject, PortalAccount, PortalSession
 from dancu.citizen.portal import levels, sessions
-from dancu.citizen.portal.i18n import field_label, translator
+from dancu.citizen.portal.i18n import field_label, result_label, status_label, translator
 from dancu.citizen.settings import get_citizen_settings
 
 HERE = Path(__file__).parent
@@ -51,11 +51,6 @@ class Viewer:
     personal_id: str
     level: int
     end_user: str
-
-
-def clock(request: Request) -> Clock:
-    found: Clock | None = getattr(request.app.state, "citizen_clock", None)
-    return found or system_clock
 
 
 def lang(request: Request) -> str:
@@ -94,6 +89,7 @@ def page(request: Request, session: Session, template: str, portal: PortalSessio
     body = ENV.get_template(template).render(
         t=translator(language), lang=language, csrf=portal.csrf_token, signed_in=signed_in, level=level,
         full=levels.allows(level, levels.Action.VIEW_RECORD), label=field_label,
+        result_label=result_label, status_label=status_label,
         eid_enabled=get_citizen_settings().oidc_enabled, **context)
     response.body = response.render(body)
     response.headers["content-length"] = str(len(response.body))

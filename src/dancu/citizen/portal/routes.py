@@ -7,7 +7,7 @@ signed-in citizen sees depends on the session's assurance level (see :mod:`.leve
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse
@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 
 from dancu.catalogs.service import CatalogLookup
 from dancu.citizen import disclosure
+from dancu.citizen.clock import VIETNAM, clock
 from dancu.citizen.corrections import service as corrections
 from dancu.citizen.models import PortalSession
 from dancu.citizen.portal import accounts, levels, sessions, views
 from dancu.citizen.portal.accounts import PortalError
 from dancu.citizen.portal.i18n import translator
 from dancu.citizen.portal.levels import Action
-from dancu.citizen.portal.pages import HERE, SecureRoute, Viewer, clock, current, go, lang, page, viewer
+from dancu.citizen.portal.pages import HERE, SecureRoute, Viewer, current, go, lang, page, viewer
 from dancu.citizen.providers import SmsProvider
 from dancu.citizen.providers.outbox import OutboxProvider
 from dancu.citizen.settings import get_citizen_settings
@@ -207,13 +208,7 @@ def history(request: Request, session: DbSession) -> Response:
         return who
     _log(request, who, ("access_history",), "view access history")
     return page(request, session, "history.html", who.portal, accesses=views.others(session, who.personal_id),
-                tz=disclosure_tz())
-
-
-def disclosure_tz() -> Any:
-    from dancu.citizen.sms.replies import VIETNAM
-
-    return VIETNAM
+                tz=VIETNAM)
 
 
 @router.get("/me/record.json")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
+from dancu.citizen.clock import VIETNAM
 from dancu.citizen.history import Access, access_history
 from dancu.citizen.portal.i18n import field_label
 from dancu.citizen.portal.levels import FULL, visible_fields
@@ -75,8 +77,21 @@ def rows(record: ResidentRecord, lang: str, names: CodeNames | None = None, leve
         # bulk-loaded records carry one provenance entry for every field ("*")
         stamp = provenance.get(field) or (provenance.get("*") if value not in (None, "", [], {}) else None) or {}
         out.append(Row(field, field_label(field, lang), described(field, value, names), str(stamp.get("source", "")),
-                       str(stamp.get("updated_at", ""))[:19].replace("T", " ")))
+                       local_time(stamp.get("updated_at"))))
     return out
+
+
+def local_time(stamp: Any) -> str:
+    """An ISO timestamp of the record as the citizen reads it: Vietnam time, ``dd/mm/yyyy hh:mm``."""
+    if not stamp:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)[:19].replace("T", " ")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return f"{moment.astimezone(VIETNAM):%d/%m/%Y %H:%M}"
 
 
 def disclosed_fields(record: ResidentRecord, level: int = FULL) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ import smpplib.client
 import smpplib.consts
 import smpplib.smpp
 
+from dancu.citizen.clock import Clock, system_clock
 from dancu.citizen.providers.smpp import SmppProvider
 from dancu.citizen.settings import CitizenSettings
 from dancu.citizen.sms import segments
@@ -45,8 +46,10 @@ def decode_short_message(octets: bytes, data_coding: int, esm_class: int) -> str
 
 
 class SmppGateway:
-    def __init__(self, database: Database, ledger: Any, settings: CitizenSettings) -> None:
+    def __init__(self, database: Database, ledger: Any, settings: CitizenSettings,
+                 clock: Clock = system_clock) -> None:
         self._database = database
+        self._clock = clock  # the rate-limit window's clock (tests travel in time with it)
         self._ledger = ledger  # a started LedgerWriter (sync append)
         self._settings = settings
         self._client = smpplib.client.Client(settings.smpp_host, settings.smpp_port, timeout=30,
@@ -118,7 +121,7 @@ class SmppGateway:
         inbound = Inbound(sender, text)
         try:
             with self._database.sessions.begin() as session:
-                result = answer(session, inbound, self._settings)
+                result = answer(session, inbound, self._settings, now=self._clock())
                 if result.entry is not None:
                     self._ledger.append(result.entry)
         except Exception:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta, timezone
 
+from dancu.citizen.clock import VIETNAM
 from dancu.citizen.history import Access
 
-VIETNAM = timezone(timedelta(hours=7))
 FREE = "Miễn phí, chỉ tính cước viễn thông."
 HELP = ("CSDL dân cư: DC <số định danh 12 số> xem thông tin của bạn; DC LS <số định danh> xem ai đã dùng "
         "dữ liệu của bạn; DC HD hướng dẫn. Gửi từ số điện thoại đã đăng ký. " + FREE)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field, ValidationError
 
 from dancu.citizen import disclosure
+from dancu.citizen.clock import clock
 from dancu.citizen.errors import BadSignature
 from dancu.citizen.settings import get_citizen_settings
 from dancu.citizen.sms import segments
@@ -53,7 +54,7 @@ def _parse(body: bytes) -> InboundSms:
 def _handle(request: Request, inbound: Inbound) -> Answer:
     settings = get_citizen_settings()
     with request.app.state.database.sessions.begin() as session:
-        result = answer(session, inbound, settings)
+        result = answer(session, inbound, settings, now=clock(request)())
         if result.entry is not None:
             disclosure.append_from_thread(request.app.state.ledger_writer, result.entry)
     return result
