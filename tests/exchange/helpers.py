@@ -15,6 +15,7 @@ from tests.registry.factories import resident_payload
 PURPOSE = "kyc_account_opening"
 FIELDS = ["full_name", "date_of_birth", "sex", "permanent_province", "permanent_commune", "permanent_address",
           "religion_code", "phone"]
+SERVICES = ["verify", "retrieve", "batch_verify", "enrichment_push"]  # what onboard()'s request letter asks
 
 
 def grant(**overrides: Any) -> dict[str, Any]:
@@ -42,7 +43,8 @@ def onboard(http: httpx.Client, policy: dict[str, Any] | None = None, *, org_typ
             until: int = 10) -> System:
     """Walk the 10 steps; step 9 activates ``policy``.  Returns the system and its production key."""
     policy = policy or grant()
-    body = letter(org_type=org_type, kind=kind, services=["verify", "retrieve", "batch_verify"], fields=FIELDS)
+    body = letter(org_type=org_type, kind=kind, services=SERVICES, fields=FIELDS)
+    body["sources"] = list(policy.get("sources", []))  # what the letter asks, the policy may grant
     started = http.post("/agencies/onboarding", json=body, headers=ACTOR)
     assert started.status_code == 201, started.text
     request_id, identifier = started.json()["request_id"], started.json()["system"]

@@ -19,19 +19,24 @@ from tests.exchange.helpers import PURPOSE, System, bearer, grant, onboard, resi
 
 ALLOWED_FIELDS = ["full_name", "date_of_birth"]
 FIELDS = ["full_name", "sex", "permanent_address"]
-SERVICES = ["verify", "retrieve", "batch_verify"]
+SERVICES = ["verify", "retrieve", "batch_verify", "enrichment_push"]
+PUSH_KEYS = {"job_id", "state", "source", "batch_sha256", "records", "processed", "outcomes", "reasons", "rejected",
+             "demographic", "job_url", "replayed", "correlation_id", "log_seq"}
 _systems: dict[str, tuple[System, str, list[str]]] = {}
 
 
 def services_for(org_type: str) -> list[str]:
-    """Telecoms clean lists (verify, batch); others verify and retrieve — a varied grid of policies."""
-    return ["verify", "batch_verify"] if org_type == "telecom" else ["verify", "retrieve"]
+    """Telecoms clean lists (verify, batch); sector database owners verify and push their sector's data (bhyt);
+    others verify and retrieve — a varied grid of policies."""
+    return {"telecom": ["verify", "batch_verify"], "sector_database_owner": ["verify", "enrichment_push"]}.get(
+        org_type, ["verify", "retrieve"])
 
 
 def system_for(http: httpx.Client, org_type: str) -> tuple[System, str, list[str]]:
     if org_type not in _systems:
         services = services_for(org_type)
-        system = onboard(http, grant(services=services, fields=ALLOWED_FIELDS), org_type=org_type)
+        sources = ["bhyt"] if "enrichment_push" in services else []
+        system = onboard(http, grant(services=services, fields=ALLOWED_FIELDS, sources=sources), org_type=org_type)
         _systems[org_type] = (system, system.token(http), services)
     return _systems[org_type]
 
@@ -44,6 +49,10 @@ def call(http: httpx.Client, token: str, service: str, field: str, pid: str) -> 
                          headers=bearer(token))
     if service == "retrieve":
         return http.post("/exchange/v1/retrieve", json={"personal_id": pid, "purpose": PURPOSE, "fields": [field]},
+                         headers=bearer(token))
+    if service == "enrichment_push":  # the same batch for every field: the first push links, the others replay
+        record = {"so_dinh_danh": pid, "ho_ten": "Nguyễn Văn A", "ma_the": f"GD4{pid}"}
+        return http.post("/exchange/v1/enrichment", json={"source": "bhyt", "purpose": PURPOSE, "records": [record]},
                          headers=bearer(token))
     return http.post("/exchange/v1/verify/batch", json={"purpose": PURPOSE, "items": [{"personal_id": pid, **claim}]},
                      headers=bearer(token))
@@ -62,7 +71,7 @@ def test_no_field_beyond_policy(xhttp: httpx.Client, person: dict[str, Any], org
                                 field: str) -> None:
     _, token, services = system_for(xhttp, org_type)
     response = call(xhttp, token, service, field, person["personal_id"])
-    allowed = service in services and field in ALLOWED_FIELDS
+    allowed = service in services and (field in ALLOWED_FIELDS or service == "enrichment_push")
     if not allowed:
         body = assert_problem(response, 403, "policy_denied")
         rules = {d["rule"] for d in body["denials"]}
@@ -73,6 +82,10 @@ def test_no_field_beyond_policy(xhttp: httpx.Client, person: dict[str, Any], org
         return
     assert response.status_code == 200, response.text
     body = response.json()
+    if service == "enrichment_push":  # counts only: nothing of the record on file comes back
+        assert set(body) <= PUSH_KEYS and body["records"] == 1
+        assert person["full_name"] not in response.text and person["date_of_birth"] not in response.text
+        return
     if service == "retrieve":
         assert set(body["fields"]) == {field}
     else:

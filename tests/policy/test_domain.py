@@ -76,3 +76,24 @@ def test_end_user_and_legal_basis_rules() -> None:
     assert decide(policy, Request("verify", purpose="kyc", legal_basis="ND13", end_user="u1")).allowed
     other = decide(policy, Request("verify", purpose="kyc", legal_basis="X", end_user="u1"))
     assert other.explain() == [{"rule": "legal_basis_not_allowed", "value": "X"}]
+
+
+def test_a_push_must_be_for_a_source_the_policy_lists() -> None:
+    policy = Policy(services=frozenset({"enrichment_push"}), purposes=frozenset({"sync"}), sources=frozenset({"bhyt"}))
+    assert decide(policy, Request("enrichment_push", purpose="sync", source="bhyt")).allowed
+    assert decide(policy, Request("enrichment_push", purpose="sync", source="thue")).explain() == [
+        {"rule": "source_not_allowed", "value": "thue"}]
+    no_push = Policy(services=frozenset({"verify"}), purposes=frozenset({"sync"}))
+    assert decide(no_push, Request("enrichment_push", purpose="sync", source="bhyt")).explain() == [
+        {"rule": "service_not_allowed", "value": "enrichment_push"}, {"rule": "source_not_allowed", "value": "bhyt"}]
+
+
+@given(policies, requests, st.sampled_from(["bhyt", "thue", "bhxh"]), st.frozensets(st.sampled_from(["bhyt", "thue"])))
+def test_never_for_a_source_beyond_the_policy(policy: Policy, request: Request, source: str,
+                                              owned: frozenset[str]) -> None:
+    pushing = Request(request.service, request.fields, request.purpose, request.legal_basis, request.end_user, source)
+    decision = decide(Policy(**{**policy.__dict__, "sources": owned}), pushing)
+    if decision.allowed:
+        assert source in owned
+    elif source not in owned:
+        assert {"rule": "source_not_allowed", "value": source} in decision.explain()

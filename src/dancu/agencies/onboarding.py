@@ -147,13 +147,16 @@ def _check_test_run(onboarding: Onboarding, step: Step) -> None:
 def _check_policy(onboarding: Onboarding, step: Step) -> None:
     requested = onboarding.step(StepNo.REQUEST_LETTER).data
     policy = step.data["policy"]
-    for key in ("services", "fields"):
-        beyond = sorted(set(policy[key]) - set(requested[key]))
+    for key in ("services", "fields", "sources"):
+        beyond = sorted(set(policy.get(key, ())) - set(requested.get(key, ())))
         if beyond:
             raise StepInvalid(step.number, f"{key}_beyond_request",
                               f"Chính sách cấp vượt quá đề nghị: {', '.join(beyond)}.",
                               f"The policy grants more {key} than requested: {', '.join(beyond)}.",
                               beyond=beyond)
+    if policy.get("sources") and "enrichment_push" not in policy["services"]:
+        raise _invalid(step, "sources_without_push", "Chỉ cấp nguồn dữ liệu khi cho phép dịch vụ enrichment_push.",
+                       "Sector sources are granted only with the enrichment_push service.")
 
 
 CHECKS: dict[int, Callable[[Onboarding, Step], None]] = {

@@ -116,7 +116,8 @@ def policy_versions(identifier: Identifier, session: DbSession, reader: Reader) 
     return [
         {"version": v.version, "services": v.services, "fields": v.fields, "purposes": v.purposes,
          "legal_bases": v.legal_bases, "daily_quota": v.daily_quota, "rate_per_second": v.rate_per_second,
-         "must_name_end_user": v.must_name_end_user, "valid_from": v.valid_from, "valid_to": v.valid_to,
+         "must_name_end_user": v.must_name_end_user, "sources": v.sources, "valid_from": v.valid_from,
+         "valid_to": v.valid_to,
          "created_by": v.created_by}
         for v in policy.history(session, system.system_id)
     ]

@@ -32,6 +32,9 @@ def _system_identifier(value: str) -> str:
 
 
 RecordField = Annotated[str, AfterValidator(_known_field)]
+SourceCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,30}$", description="Sector source code, e.g. bhyt")]
+Sources = Annotated[list[SourceCode], Field(max_length=20, description="Sector sources (dancu sync sources) the "
+                                                                       "system pushes enrichment data for")]
 SystemIdentifier = Annotated[str, Field(max_length=300), AfterValidator(_system_identifier)]
 
 
@@ -75,6 +78,7 @@ class OnboardingCreate(Strict):
     purpose: LongText
     services: list[Service] = Field(min_length=1)
     fields: list[RecordField] = Field(min_length=1)
+    sources: Sources = Field(default_factory=list)
     proposed_focal_point: FocalPointIn
     documents: list[DocumentIn] = Field(default_factory=list, max_length=50)
     notes: LongText | None = None
@@ -152,6 +156,7 @@ class PolicyGrantIn(Strict):
     daily_quota: int = Field(gt=0, le=10**10)
     rate_per_second: int = Field(gt=0, le=100_000)
     must_name_end_user: bool = False
+    sources: Sources = Field(default_factory=list)
 
 
 class ProductionData(Strict):

@@ -37,6 +37,8 @@ from dancu.agencies.schemas import STEP_DATA, OnboardingCreate, StepBody
 from dancu.errors import ValidationFailed, field_error
 from dancu.policy import service as policy
 from dancu.policy.service import Grant
+from dancu.sync import sources as sync_sources
+from dancu.sync.push.settings import get_push_settings
 
 
 @dataclass(frozen=True)
@@ -187,11 +189,20 @@ def _test_credentials(ctx: Context, system: InformationSystem, data: Any, step: 
 
 
 def _production(ctx: Context, system: InformationSystem, data: Any, step: Step) -> None:
-    credentials.register(ctx.session, system, CredentialKind.PRODUCTION, data.credential, ctx.actor)
     g = data.policy
+    _check_sources_known(step, g.sources)
+    credentials.register(ctx.session, system, CredentialKind.PRODUCTION, data.credential, ctx.actor)
     grant = Grant(frozenset(g.services), frozenset(g.fields), frozenset(g.purposes), frozenset(g.legal_bases),
-                  g.daily_quota, g.rate_per_second, g.must_name_end_user)
+                  g.daily_quota, g.rate_per_second, g.must_name_end_user, frozenset(g.sources))
     policy.activate(ctx.session, system.system_id, grant, ctx.actor, ctx.now)
+
+
+def _check_sources_known(step: Step, codes: list[str]) -> None:
+    """A granted source must be one this deployment synchronises (built in, or declared in DANCU_SYNC_SOURCES)."""
+    unknown = sorted(set(codes) - set(sync_sources.all_sources(get_push_settings().sync_sources)))
+    if unknown:
+        raise StepInvalid(step.number, "source_unknown", f"Không có nguồn dữ liệu chuyên ngành: {', '.join(unknown)}.",
+                          f"No such sector source: {', '.join(unknown)}.", unknown=unknown)
 
 
 def _go_live(ctx: Context, system: InformationSystem, data: Any, step: Step) -> None:

@@ -11,6 +11,7 @@ from dancu.operators import models as operator_models  # noqa: F401 — operator
 from dancu.registry.models import Household, PersonalIdNumber, PersonalIdSequence, Resident, ResidentChange
 from dancu.sync import models as sync_models  # noqa: F401 — sector synchronisation tables
 from dancu.sync.matching import tables as match_tables  # noqa: F401 — blocking keys, per-source weights
+from dancu.sync.push import models as push_models  # noqa: F401 — who pushed which batch (enrichment push)
 
 __all__ = [
     "Base",

@@ -113,3 +113,14 @@ class UnsupportedJobMediaType(DancuError):
     def __init__(self) -> None:
         super().__init__("Gửi application/x-ndjson (JSON Lines) hoặc text/csv.",
                          "Send application/x-ndjson (JSON Lines) or text/csv.")
+
+
+class PayloadTooLarge(DancuError):
+    code = "payload_too_large"
+    status = 413
+    title_vi = "Nội dung yêu cầu quá lớn"
+    title_en = "Request body too large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Nội dung yêu cầu vượt quá {limit:,} byte; hãy chia thành nhiều lô.",
+                         f"The request body exceeds {limit:,} bytes; split it into several batches.", limit=limit)

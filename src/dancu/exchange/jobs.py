@@ -28,8 +28,8 @@ from pydantic import ValidationError
 
 from dancu.agencies.domain import SystemStatus, effective_status
 from dancu.exchange import domain, repository, service
-from dancu.exchange.calls import Call, Caller, refuse
-from dancu.exchange.errors import JobInputInvalid, JobNotFound, PolicyDenied, PurposeRequired, UnsupportedJobMediaType
+from dancu.exchange.calls import Call, Caller
+from dancu.exchange.errors import JobInputInvalid, JobNotFound, UnsupportedJobMediaType
 from dancu.exchange.runtime import Runtime, runtime_of
 from dancu.exchange.schemas import Address, VerifyItem
 from dancu.policy.domain import Request as PolicyRequest
@@ -130,19 +130,6 @@ def _view(job: dict[str, Any]) -> dict[str, Any]:
             "error": job["error"], "results_url": f"/exchange/v1/verify/jobs/{job['job_id']}/results"}
 
 
-async def _precheck(rt: Runtime, call: Call, purpose: str | None, legal_basis: str | None) -> None:
-    """Refuse a caller the policy would refuse anyway before reading millions of lines."""
-    if not purpose or not purpose.strip():
-        error: Any = PurposeRequired()
-    else:
-        decision = decide(await rt.policy(call.policy_version_id),
-                          PolicyRequest(call.service, frozenset(), purpose, legal_basis, call.end_user))
-        error = None if decision.allowed else PolicyDenied(decision.explain())
-    if error is not None:
-        await refuse(rt, call, error, purpose, legal_basis)
-        raise error
-
-
 async def submit(request: Request, call: Caller,
                  purpose: Annotated[str | None, Query(max_length=200)] = None,
                  legal_basis: Annotated[str | None, Query(max_length=200)] = None) -> Response:
@@ -150,7 +137,7 @@ async def submit(request: Request, call: Caller,
     fmt = MEDIA.get(request.headers.get("content-type", "").split(";")[0].strip().lower())
     if fmt is None:
         raise UnsupportedJobMediaType()
-    await _precheck(rt, call, purpose, legal_basis)
+    await service.precheck(rt, call, purpose=purpose, legal_basis=legal_basis)  # before reading millions of lines
     digest = hashlib.sha512()
     async with rt.pool.connection() as conn, conn.transaction():
         params = {"system_id": call.client_system_id, "client_system": call.client_system,

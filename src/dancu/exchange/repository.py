@@ -28,7 +28,7 @@ SYSTEM_SQL = (
     f"p.policy_version_id FROM information_system s {_POLICY_JOIN} WHERE s.identifier = %s"
 )
 POLICY_SQL = ("SELECT services, fields, purposes, legal_bases, daily_quota, rate_per_second, must_name_end_user, "
-              "version FROM policy_version WHERE policy_version_id = %s")
+              "version, sources FROM policy_version WHERE policy_version_id = %s")
 VERIFY_COLUMNS = ("personal_id, full_name, dob_year, dob_month, dob_day, sex, permanent_province, "
                   "permanent_commune, permanent_address, death_kind")
 
@@ -72,9 +72,9 @@ async def policy(conn: psycopg.AsyncConnection, policy_version_id: int) -> Polic
     row = await (await conn.execute(POLICY_SQL, (policy_version_id,))).fetchone()
     if row is None:
         return None
-    services, fields, purposes, bases, quota, rate, end_user, version = row
+    services, fields, purposes, bases, quota, rate, end_user, version, sources = row
     return Policy(frozenset(services), frozenset(fields), frozenset(purposes), frozenset(bases), int(quota),
-                  int(rate), bool(end_user), int(version))
+                  int(rate), bool(end_user), int(version), frozenset(sources))
 
 
 @lru_cache(maxsize=65_536)

@@ -5,21 +5,24 @@ parse, call one service function, send the bytes it returns (already durably log
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 
 from dancu.errors import DancuError, ValidationFailed
-from dancu.exchange import jobs, service
+from dancu.exchange import enrichment, jobs, service
 from dancu.exchange.calls import Call, Caller, start_call
 from dancu.exchange.domain import encode_hash
+from dancu.exchange.errors import PayloadTooLarge
 from dancu.exchange.runtime import runtime_of
 from dancu.exchange.schemas import (
     BatchRequest,
     BatchResponse,
+    EnrichmentJob,
+    EnrichmentPush,
     JobView,
     RetrieveRequest,
     RetrieveResponse,
@@ -30,7 +33,9 @@ from dancu.kit.http import _validation_errors, problem_response
 from dancu.policy.domain import Service
 
 SERVICE_OF = {"verify": Service.VERIFY, "retrieve": Service.RETRIEVE, "verify/batch": Service.BATCH_VERIFY,
-              "verify/jobs": Service.BATCH_VERIFY}
+              "verify/jobs": Service.BATCH_VERIFY, "enrichment": Service.ENRICHMENT_PUSH,
+              "enrichmentPush": Service.ENRICHMENT_PUSH}
+MAX_PUSH_BYTES = 8 * 1024 * 1024  # ≤ 10,000 records of a few hundred bytes each, with room to spare
 
 
 def _service_of(path: str) -> str:
@@ -57,12 +62,15 @@ class ExchangeRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
         streamed = self.path_format.endswith("/verify/jobs") and "POST" in (self.methods or set())
+        limit = MAX_PUSH_BYTES if self.path_format.endswith(("/enrichment", "/enrichmentPush")) else None
 
         async def handler(request: Request) -> Response:
             try:
-                body = b"" if streamed or request.method == "GET" else await request.body()
+                body = b"" if streamed or request.method == "GET" else await _body(request, limit)
             except ClientDisconnect:  # the caller left before sending its body: nothing to answer or log
                 return Response(status_code=400)
+            except PayloadTooLarge as error:  # refused before the body is parsed or the caller identified
+                return _problem(error, request)
             call = start_call(request, _service_of(self.path_format), body)
             request.state.exchange_call = call
             try:
@@ -75,6 +83,23 @@ class ExchangeRoute(APIRoute):
             return response
 
         return handler
+
+
+async def _body(request: Request, limit: int | None) -> bytes:
+    """The request body, refused past ``limit`` bytes (declared or as it arrives)."""
+    if limit is None:
+        return await request.body()
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(limit)
+    parts, size = [], 0
+    async for part in request.stream():
+        size += len(part)
+        if size > limit:
+            raise PayloadTooLarge(limit)
+        parts.append(part)
+    request._body = b"".join(parts)  # Starlette's cache of the body, which FastAPI then parses
+    return request._body
 
 
 def problem_with_headers(error: DancuError, request: Request, call: Call | None) -> Response:
@@ -139,3 +164,24 @@ router.add_api_route("/exchange/v1/verify/jobs/{job_id}/results", jobs.results, 
                                 200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}},
                                       "description": "One JSON result per line, in line order"}},
                      response_class=Response, summary="A verify job's results so far, streamed (JSON Lines)")
+
+
+@router.post(enrichment.PATH, response_model=EnrichmentJob,
+             responses={**ERRORS, 202: {"model": EnrichmentJob, "description": "Another request is synchronising "
+                                        "the same batch: follow Location"},
+                        404: {"description": "sync_source_unknown"},
+                        413: {"description": "payload_too_large (8 MiB)"}},
+             summary="Push a batch of sector records (≤ 10,000) for a source the policy allows: synchronised "
+                     "at once, idempotent")
+@router.post(f"{XROAD}/enrichmentPush", include_in_schema=False)
+async def push_enrichment(request: Request, call: Caller, body: EnrichmentPush) -> Response:
+    answer = await enrichment.push(runtime_of(request), request.app.state.database, call, body)
+    return Response(answer.body, status_code=answer.status, media_type=JSON, headers={"Location": answer.location})
+
+
+@router.get(f"{enrichment.PATH}/{{job_id}}", response_model=EnrichmentJob,
+            responses={**ERRORS, 404: {"description": "job_not_found"}},
+            summary="An enrichment push job's state and report (only for the system that pushed it)")
+async def enrichment_job(request: Request, call: Caller, job_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
+                         ) -> Response:
+    return Response(await enrichment.job(runtime_of(request), call, job_id), media_type=JSON)

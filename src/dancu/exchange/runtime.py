@@ -1,8 +1,10 @@
 """What the exchange keeps per process: the DB pool, the ledger writer, quota book, rate limiter,
-policy cache, the lean path's batched reads and the verify-job runner.  Built and started by the app's lifespan."""
+policy cache, the lean path's batched reads, the verify-job runner and the bound on enrichment pushes run at
+once.  Built and started by the app's lifespan."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +21,8 @@ from dancu.exchange.quota import QuotaBook
 from dancu.policy.domain import Policy
 from dancu.policy.rate import RateLimiter
 
+PUSHES_AT_ONCE = 2
+
 
 @dataclass
 class Runtime:
@@ -28,6 +32,8 @@ class Runtime:
     rate: RateLimiter = field(default_factory=RateLimiter)
     # policy_version rows never change once written (a change is a new version), so caching by id is exact
     policies: dict[int, Policy] = field(default_factory=dict)
+    # enrichment pushes synchronised at once by this process (each holds a worker thread and a connection)
+    pushes: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(PUSHES_AT_ONCE))
     lookups: Lookups = field(init=False)
 
     def __post_init__(self) -> None:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dancu.exchange.domain import Claim
 from dancu.registry.domain import RECORD_FIELDS, PartialDate, PartialDateError
+from dancu.sync.push.domain import MAX_RECORDS
 
 Short = Annotated[str, Field(max_length=200)]
 FieldResult = Literal["match", "no_match", "not_provided"]
@@ -115,3 +116,45 @@ class JobView(BaseModel):
     done: int
     error: str | None = None
     results_url: str
+
+
+# -- enrichment push -------------------------------------------------------------------------------------
+SourceCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,30}$", description="Sector source code, e.g. bhyt")]
+Column = Annotated[str, Field(min_length=1, max_length=64)]
+SectorValue = Annotated[str, Field(max_length=200)] | None
+SectorRecord = Annotated[dict[Column, SectorValue], Field(max_length=32)]
+
+
+class EnrichmentPush(Purposeful):
+    """A batch of one sector source's records, with the source's own column names (see docs/sync.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: SourceCode
+    records: Annotated[list[SectorRecord], Field(
+        min_length=1, max_length=MAX_RECORDS,
+        description="One object per record: the source's columns (strings; null or absent = not known)")]
+
+
+class RejectedRecord(BaseModel):
+    index: int = Field(description="Position of the record in the pushed records (0-based)")
+    reasons: list[str]
+
+
+class EnrichmentJob(BaseModel):
+    job_id: int
+    state: Literal["running", "done"] = Field(description="done: every record judged; running: another "
+                                                        "request is synchronising the same batch")
+    source: str
+    batch_sha256: str = Field(description="SHA-256 of the batch's canonical JSON Lines: the same batch, the same job")
+    records: int = Field(description="Records in the batch")
+    processed: int = Field(description="Records judged so far")
+    outcomes: dict[str, int] = Field(description="linked | review | unmatched_id | rejected → count")
+    reasons: dict[str, int] = Field(description="'<outcome>:<reason>' → count")
+    rejected: list[RejectedRecord] = Field(description="Every rejected record and why (its own data is at fault)")
+    demographic: dict[str, int] | None = Field(description="Once the database manager has run demographic "
+                                                           "matching on the job: its outcomes → count")
+    job_url: str
+    replayed: bool | None = Field(None, description="Push answers only: true when this push applied nothing "
+                                                    "(the batch was already synchronised)")
+    correlation_id: str | None = Field(None, description="Push answers only")
+    log_seq: int | None = Field(None, description="Push answers only: the push's exchange-log entry")

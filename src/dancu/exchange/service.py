@@ -26,8 +26,10 @@ INVALID_ID = "invalid_id_number"
 
 
 async def admit(rt: Runtime, call: Call, *, purpose: str | None, legal_basis: str | None, fields: frozenset[str],
-                personal_ids: tuple[str, ...], amount: int = 1) -> Policy:
-    """Purpose, policy, rate and quota — each refusal logged, then raised."""
+                personal_ids: tuple[str, ...], amount: int = 1, rate_amount: int | None = None,
+                source: str | None = None) -> Policy:
+    """Purpose, policy, rate and quota — each refusal logged, then raised.  ``amount`` counts against the daily
+    quota and, unless ``rate_amount`` is given, against the rate; ``source``: the sector source pushed for."""
     async def deny(error: DancuError) -> None:
         await refuse(rt, call, error, purpose, legal_basis, personal_ids)
         raise error
@@ -35,16 +37,33 @@ async def admit(rt: Runtime, call: Call, *, purpose: str | None, legal_basis: st
     if not purpose or not purpose.strip():
         await deny(PurposeRequired())
     policy = await rt.policy(call.policy_version_id)
-    decision = decide(policy, Request(call.service, fields, purpose, legal_basis, call.end_user))
+    decision = decide(policy, Request(call.service, fields, purpose, legal_basis, call.end_user, source))
     if not decision.allowed or policy is None:
         await deny(PolicyDenied(decision.explain()))
     assert policy is not None
-    if rt.rate.allow(call.client_system_id, policy.rate_per_second, time.monotonic(), amount) is not None:
+    taken = amount if rate_amount is None else rate_amount
+    if rt.rate.allow(call.client_system_id, policy.rate_per_second, time.monotonic(), taken) is not None:
         await deny(RateLimited(policy.rate_per_second))
     now = datetime.now(UTC)
     if not await rt.quota.consume(call.client_system_id, policy.daily_quota, now, amount):
         await deny(QuotaExceeded(policy.daily_quota, seconds_to_midnight(now)))
     return policy
+
+
+async def precheck(rt: Runtime, call: Call, *, purpose: str | None, legal_basis: str | None,
+                   source: str | None = None) -> None:
+    """Purpose and policy only, nothing counted (the refusal logged): refuse a caller the policy refuses anyway
+    before reading or checking a large body; :func:`admit` follows once the body is known to be well formed."""
+    error: DancuError | None = None
+    if not purpose or not purpose.strip():
+        error = PurposeRequired()
+    else:
+        decision = decide(await rt.policy(call.policy_version_id),
+                          Request(call.service, frozenset(), purpose, legal_basis, call.end_user, source))
+        error = None if decision.allowed else PolicyDenied(decision.explain())
+    if error is not None:
+        await refuse(rt, call, error, purpose, legal_basis)
+        raise error
 
 
 def well_formed(personal_id: str) -> bool:

@@ -1,6 +1,7 @@
 """Policy (chính sách chia sẻ): pure ``decide(policy, request) -> Decision``, deny by default.
 
-A policy lists what one system may do; anything it does not list is refused.  Every decision is
+A policy lists what one system may do; anything it does not list is refused — including the sector
+sources (``sources``) a system may push enrichment data for.  Every decision is
 explainable: a denial names the rule it broke and, where one is at fault, the field or value.
 Quota and rate are counted elsewhere (they need storage); their denials use the same shape.
 """
@@ -30,6 +31,7 @@ class Rule(StrEnum):
     END_USER_REQUIRED = "end_user_required"
     DAILY_QUOTA_EXCEEDED = "daily_quota_exceeded"
     RATE_LIMITED = "rate_limited"
+    SOURCE_NOT_ALLOWED = "source_not_allowed"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Policy:
     rate_per_second: int = 0
     must_name_end_user: bool = False
     version: int = 0
+    sources: frozenset[str] = frozenset()  # sector sources it may push for (service enrichment_push)
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class Request:
     purpose: str | None = None
     legal_basis: str | None = None
     end_user: str | None = None
+    source: str | None = None  # the sector source pushed for (enrichment_push)
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,8 @@ def decide(policy: Policy | None, request: Request) -> Decision:
     """Allow only when every rule passes; otherwise deny, naming every rule that failed."""
     if policy is None:
         return Decision(False, (Denial(Rule.NO_POLICY),))
-    denials = (*_service(policy, request), *_purpose(policy, request), *_fields(policy, request),
-               *_end_user(policy, request))
+    denials = (*_service(policy, request), *_source(policy, request), *_purpose(policy, request),
+               *_fields(policy, request), *_end_user(policy, request))
     if denials:
         return Decision(False, tuple(denials), policy_version=policy.version)
     return Decision(True, fields=request.fields, policy_version=policy.version)
@@ -97,6 +101,11 @@ def decide(policy: Policy | None, request: Request) -> Decision:
 def _service(policy: Policy, request: Request) -> Iterable[Denial]:
     if request.service not in policy.services:
         yield Denial(Rule.SERVICE_NOT_ALLOWED, value=request.service)
+
+
+def _source(policy: Policy, request: Request) -> Iterable[Denial]:
+    if request.source is not None and request.source not in policy.sources:
+        yield Denial(Rule.SOURCE_NOT_ALLOWED, value=request.source)
 
 
 def _purpose(policy: Policy, request: Request) -> Iterable[Denial]:

@@ -30,6 +30,8 @@ class PolicyVersion(Base):
     daily_quota: Mapped[int] = mapped_column(BigInteger)
     rate_per_second: Mapped[int] = mapped_column(Integer)
     must_name_end_user: Mapped[bool] = mapped_column(Boolean)
+    # sector sources the system may push enrichment data for (service enrichment_push); empty: none
+    sources: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
     valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(Text)

@@ -31,13 +31,14 @@ class Grant:
     daily_quota: int = 0
     rate_per_second: int = 0
     must_name_end_user: bool = False
+    sources: frozenset[str] = frozenset()  # sector sources it may push for (enrichment_push)
 
 
 def to_policy(row: PolicyVersion) -> Policy:
     return Policy(
         services=frozenset(row.services), fields=frozenset(row.fields), purposes=frozenset(row.purposes),
         legal_bases=frozenset(row.legal_bases), daily_quota=row.daily_quota, rate_per_second=row.rate_per_second,
-        must_name_end_user=row.must_name_end_user, version=row.version,
+        must_name_end_user=row.must_name_end_user, version=row.version, sources=frozenset(row.sources),
     )
 
 
@@ -56,7 +57,7 @@ def activate(session: Session, system_id: int, grant: Grant, actor: str, at: dat
         services=sorted(grant.services), fields=sorted(grant.fields), purposes=sorted(grant.purposes),
         legal_bases=sorted(grant.legal_bases), daily_quota=grant.daily_quota,
         rate_per_second=grant.rate_per_second, must_name_end_user=grant.must_name_end_user,
-        valid_from=at, valid_to=None, created_by=actor,
+        sources=sorted(grant.sources), valid_from=at, valid_to=None, created_by=actor,
     )
     repository.add_version(session, row)
     return row
