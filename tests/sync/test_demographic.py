@@ -75,9 +75,11 @@ def test_final_i_y_is_a_loose_variant_of_the_given_name(family: str, given_: str
 @given(names)
 def test_dropped_van_thi_and_reversed_order_keep_given_and_family(name: str) -> None:
     dropped = name_levels(Name.parse(noisy(name, "drop_middle")), Name.parse(name))
-    turned = name_levels(Name.parse(noisy(name, "reversed")), Name.parse(name))
+    reversed_text = noisy(name, "reversed")
+    turned = name_levels(Name.parse(reversed_text), Name.parse(name))
     assert dropped[:2] == ("exact", "exact") and dropped[2] in ("same", "dropped")
-    assert turned[:3] == ("exact", "exact", "same") and turned[3] is True
+    # "Lê Lê" reads the same both ways: nothing to turn round
+    assert turned[:3] == ("exact", "exact", "same") and turned[3] is (reversed_text != name)
 
 
 @given(names, dobs, st.sampled_from(["no_diacritics", "old_tone", "vu_vo", "hoang_huynh", "drop_middle",

@@ -55,7 +55,8 @@ def _state(database: Database, source: Source) -> tuple[Any, ...]:
                                   "WHERE sector_key = :k ORDER BY resident_id"), {"k": source.sector_key}).all()
         entries = conn.execute(text("SELECT purpose, result, request_hash FROM ledger_entry WHERE client_system = :c "
                                     "ORDER BY seq"), {"c": f"sync:{source.code}"}).all()
-    purposes = [(p.replace(f"job {job.job_id} ", ""), r, bytes(h)) for p, r, h in entries]
+    # chunks commit on two connections, so their entries' order in the log may differ from run to run
+    purposes = sorted((p.replace(f"job {job.job_id} ", ""), r, bytes(h)) for p, r, h in entries)
     return (job.state, job.report["outcomes"], job.report["reasons"], [tuple(r) for r in records],
             [tuple(r) for r in links], purposes)
 

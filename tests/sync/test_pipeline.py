@@ -7,8 +7,11 @@ import csv
 import io
 import itertools
 import random
+import unicodedata
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -20,7 +23,7 @@ from dancu.sync import chunks, jobs, links, testdata
 from dancu.sync.matching.names import loose_key
 from dancu.sync.matching.records import Normaliser
 from dancu.sync.sources import Source
-from tests.sync.conftest import WriteFile
+from tests.sync.conftest import WriteFile, new_source
 
 VIETNAMESE = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
 LETTERS = VIETNAMESE + VIETNAMESE.upper() + "ÐðƉɖ"
@@ -143,3 +146,70 @@ def test_apply_links_adds_new_values_and_turns_conflicts_into_review(
     assert outcomes == {2: "linked", 3: "linked", 4: "review", 5: "review"}
     assert values == {first.resident_id: items[0].values["ma_so"], second.resident_id: items[1].values["ma_so"],
                       third.resident_id: "OTHER00001"}
+
+
+def _outcome_of_every_line(database: Database, job_id: int, key: str) -> tuple[dict[int, Any], dict[int, Any]]:
+    with database.engine.connect() as conn:
+        records = {r.line_no: (r.outcome, r.resident_id, sorted(r.reasons), r.detail) for r in conn.execute(text(
+            "SELECT line_no, outcome, resident_id, reasons, detail FROM sync_record WHERE job_id = :j"),
+            {"j": job_id})}
+        links = {r.resident_id: (r.value, r.line_no) for r in conn.execute(text(
+            "SELECT resident_id, value, line_no FROM resident_sector_id WHERE sector_key = :k"), {"k": key})}
+    return records, links
+
+
+def _written_exactly(resident: testdata.TrueResident, value: str, **changes: str) -> testdata.Labelled:
+    year, month, day = resident.dob
+    values = {"so_dinh_danh": resident.personal_id, "ho_ten": resident.full_name,
+              "ngay_sinh": f"{day:02d}/{month:02d}/{year}" if day and month else f"{month:02d}/{year}" if month
+              else str(year),
+              "gioi_tinh": "Nam" if resident.sex == "1" else "Nữ", "ma_tinh": resident.province or "", "ma_so": value}
+    return testdata.Labelled({**values, **changes}, resident.resident_id, "clean")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_the_fast_statement_links_only_what_the_full_judgement_links(
+        database: Database, population: list[testdata.TrueResident], write_file: WriteFile, suffix: str) -> None:
+    """Every noise kind, and near misses of the fast statement's exact tests (spacing, NFD, lower case, an old
+    province code, a date in another format, a duplicate with another value): the same outcome, reasons,
+    detail and link for every line whether the fast statement runs or not."""
+    with_fast, without = new_source(), new_source()
+    people = population[1500:1900]
+    items = list(testdata.generate(people[:300], with_fast, seed=13, noise_rate=0.6, extra_rate=0.3,
+                                   absent_rate=0.03))
+    a, b, c, d, e, f, g, h = people[300:308]
+    items += [
+        _written_exactly(a, "A000000001", so_dinh_danh=f" {a.personal_id}"),
+        _written_exactly(b, "B000000001", ho_ten=unicodedata.normalize("NFD", b.full_name)),
+        _written_exactly(c, "C000000001", ho_ten=c.full_name + " ", gioi_tinh="nam" if c.sex == "1" else "nữ"),
+        _written_exactly(d, "D000000001", ma_tinh="28"),  # an old 63-province code
+        _written_exactly(e, "E000000001", ngay_sinh=f"{e.dob[0]}-{e.dob[1] or 1:02d}-{e.dob[2] or 1:02d}"),
+        _written_exactly(f, "F000000001"), _written_exactly(f, "F000000002"),  # one resident, two values
+        _written_exactly(g, " G000000001 "), _written_exactly(h, "H00000001"),  # padded; malformed
+    ]
+    random.Random(4).shuffle(items)
+    path = write_file(with_fast, items, suffix)
+    fast = jobs.run(database, with_fast, path, chunk_size=97, workers=1)  # file order: see the test below
+    full = jobs.run(database, without, path, chunk_size=97, workers=1, fast_path=False)
+    assert fast.fast_linked > 100 and full.fast_linked == 0
+    assert _outcome_of_every_line(database, fast.job_id, with_fast.sector_key) == \
+        _outcome_of_every_line(database, full.job_id, without.sector_key)
+    assert fast.report["outcomes"] == full.report["outcomes"] and fast.report["reasons"] == full.report["reasons"]
+    assert fast.report["linked_applied"] == full.report["linked_applied"] > 150
+
+
+def test_parallel_chunks_link_one_of_two_values_for_a_resident_and_review_the_other(
+        database: Database, population: list[testdata.TrueResident], source: Source, write_file: WriteFile) -> None:
+    """With several workers, chunks commit in any order: of two agreeing records giving one resident different
+    values in different chunks, the one committed first links (either), the other is a duplicate_in_file."""
+    person, others = population[1950], population[1951:1990]
+    items = [_written_exactly(person, "P000000001"), *(_written_exactly(o, f"Q{n:09d}") for n, o in
+                                                       enumerate(others)), _written_exactly(person, "P000000002")]
+    result = jobs.run(database, source, write_file(source, items, ".csv"), chunk_size=10, workers=3)
+    records, links = _outcome_of_every_line(database, result.job_id, source.sector_key)
+    [(line, (outcome, resident, reasons, detail))] = records.items()
+    assert (outcome, resident, reasons) == ("review", person.resident_id, ["duplicate_in_file"])
+    value, linked_line = links[person.resident_id]
+    assert {line, linked_line} == {2, len(items) + 1} and {value, detail["record"]["sector_value"]} == {
+        "P000000001", "P000000002"} and detail["existing"] == value
+    assert result.report["outcomes"] == {"linked": len(items) - 1, "review": 1}

@@ -110,7 +110,9 @@ class Resident(Base):
 
     __tablename__ = "resident"
     __table_args__ = (
-        Index("uq_resident_personal_id", "personal_id", unique=True),
+        # Covering: a check of a record against its resident by ID reads the index alone (migration 0014).
+        Index("uq_resident_personal_id", "personal_id", unique=True,
+              postgresql_include=["resident_id", "full_name", "dob_year", "dob_month", "dob_day", "sex", "death_kind"]),
         Index("ix_resident_name_folded_trgm", "name_folded", postgresql_using="gin",
               postgresql_ops={"name_folded": "gin_trgm_ops"}),
         Index("ix_resident_dob", "dob_year", "dob_month", "dob_day"),

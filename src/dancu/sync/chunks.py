@@ -23,7 +23,7 @@ BOM = b"\xef\xbb\xbf"
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    number: int  # 0, 1, … within this run
+    number: int  # 0, 1, … from the start of the file (for a given chunk size)
     data: bytes
     first_line: int  # physical line number of the chunk's first line (the CSV header is line 1)
     lines: int  # physical lines in the chunk
@@ -61,15 +61,17 @@ def _header_bytes(stream: BinaryIO) -> bytes:
     return raw
 
 
-def chunks(path: Path, offset: int, line: int, lines: int, quoted: bool = True) -> Iterator[Chunk]:
-    """Chunks of about ``lines`` physical lines from ``offset`` (``line`` = physical lines before it).
+def chunks(path: Path, offset: int, line: int, lines: int, quoted: bool = True,
+           first_number: int = 0) -> Iterator[Chunk]:
+    """Chunks of about ``lines`` physical lines from ``offset`` (``line`` = physical lines before it), numbered
+    from ``first_number``.
 
     ``quoted``: CSV quoting may hide newlines inside fields (False for JSON Lines, where it cannot).
     """
     with path.open("rb") as stream:
         stream.seek(offset)
         rest = b""
-        number = 0
+        number = first_number
         while True:
             data, rest, eof = _next_chunk(stream, rest, lines, quoted)
             if not data:

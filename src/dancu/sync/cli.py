@@ -41,14 +41,16 @@ def run(
     file: Path = FILE_ARG,
     chunk_size: int = typer.Option(jobs.DEFAULT_CHUNK_SIZE, min=1, max=10_000_000,
                                    help="Lines (≈ records) per transaction."),
+    workers: int = typer.Option(jobs.DEFAULT_WORKERS, min=1, max=16,
+                                help="Chunks stored at once, each on its own database connection."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
     extra: Path | None = SOURCES,
     chunk_delay: float = typer.Option(0.0, min=0.0, max=60.0, hidden=True,
                                       help="Seconds to sleep after each committed chunk (crash tests)."),
 ) -> None:
     """Synchronise FILE from SOURCE; resumes an interrupted run of the same file, does nothing for a finished one."""
-    result = jobs.run(get_database(), sources.get(source, extra), file, chunk_size=chunk_size, progress=progress,
-                      chunk_delay=chunk_delay)
+    result = jobs.run(get_database(), sources.get(source, extra), file, chunk_size=chunk_size, workers=workers,
+                      progress=progress, chunk_delay=chunk_delay)
     if result.already_done:
         console.print(f"[yellow]job {result.job_id}[/] already done for this file; nothing to do")
     with get_database().sessions() as session:

@@ -1,22 +1,27 @@
-"""``dancu sync run``: one transaction per chunk — COPY the chunk's bytes into the TEMP stage, normalise, match,
-link and record in one statement, count, append the exchange-log entry, move the checkpoint — so a crash or kill
-loses at most the chunk in flight and a rerun resumes after the last committed chunk.
+"""``dancu sync run``: the file is cut into chunks of whole records; each chunk is one transaction — COPY its
+bytes into the worker's TEMP stage, link the clean records in one cheap statement, judge the rest in a second,
+append the exchange-log entry, record the chunk in the checkpoint — so a crash or kill loses at most the chunks
+in flight and a rerun resumes after the committed ones.
 
-The job key is ``sync:<source>:<sha256 of the file>``: the same content gives the same job wherever the file
-lies, so running a finished file again does nothing, and a changed file is a new one.
+Chunks run on ``workers`` connections at once (PostgreSQL does the work; each connection is one server process,
+so two workers use two cores).  They may commit out of order: ``checkpoints`` keeps the committed prefix and the
+chunks done past it.  The job key is ``sync:<source>:<sha256 of the file>``: the same content gives the same job
+wherever the file lies, so running a finished file again does nothing, and a changed file is a new one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
+from queue import SimpleQueue
 from typing import Any
 
 import psycopg
@@ -24,12 +29,14 @@ import psycopg
 from dancu.catalogs import names as catalog_names
 from dancu.catalogs.lookup import CatalogLookup
 from dancu.db import Database
-from dancu.sync import audit, chunks, staging
+from dancu.sync import audit, checkpoints, chunk_sql, chunks, staging
 from dancu.sync import repository as repo
 from dancu.sync.sources import Source
 
 DEFAULT_CHUNK_SIZE = 100_000  # physical lines per transaction
+DEFAULT_WORKERS = 2
 LAST_YEAR = 2100  # a date of birth after it is invalid (as matching.records.Normaliser)
+RETRIES = 3  # a chunk aborted by a deadlock with a parallel chunk (two lines of one resident) is redone
 ChunkHook = Callable[[int], None]
 
 
@@ -42,22 +49,46 @@ class RunResult:
     seconds: float
     report: dict[str, Any]
     already_done: bool = False
-    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase of this run
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase of this run, summed over workers
     slow_chunks: int = 0  # chunks COPY refused, parsed line by line
+    fast_linked: int = 0  # lines of this run linked by the fast statement
 
 
 @dataclass
 class _Plan:
-    """What every chunk of a run shares."""
+    """What every chunk of a run shares (workers are threads: counters under a lock)."""
 
     job_id: int
     source: Source
     fmt: str
     width: int
-    sql: str
+    fast_sql: str
+    fast_sql_optimistic: str
+    judge_sql: str
     params: dict[str, Any]
     phases: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     slow_chunks: int = 0
+    fast_linked: int = 0
+    optimistic: bool = True  # until a chunk meets a resident who already holds a value
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _last: float = field(default_factory=time.perf_counter)
+
+    def tick(self) -> float:
+        """Wall seconds since the previous chunk of this run committed (their sum is the run's wall time)."""
+        with self._lock:
+            now = time.perf_counter()
+            elapsed, self._last = now - self._last, now
+            return elapsed
+
+    def count(self, fast_linked: int, **seconds: float) -> None:
+        with self._lock:
+            self.fast_linked += fast_linked
+            for name, value in seconds.items():
+                self.phases[name] += value
+
+    def slow_chunk(self) -> None:
+        with self._lock:
+            self.slow_chunks += 1
 
 
 def file_checksum(path: Path) -> str:
@@ -73,93 +104,158 @@ def job_key(source: Source, checksum: str) -> str:
 
 
 def run(database: Database, source: Source, path: Path, *, chunk_size: int = DEFAULT_CHUNK_SIZE,
-        progress: bool = False, after_chunk: ChunkHook | None = None, chunk_delay: float = 0.0) -> RunResult:
+        workers: int = DEFAULT_WORKERS, progress: bool = False, after_chunk: ChunkHook | None = None,
+        chunk_delay: float = 0.0, fast_path: bool = True) -> RunResult:
     """Synchronise ``path`` from ``source`` (or resume that job); idempotent.
 
-    ``after_chunk(k)`` runs after chunk ``k`` of this run is committed (tests use it to simulate a crash);
-    ``chunk_delay`` sleeps after each commit (the SIGKILL test uses it to kill mid-file).
+    ``after_chunk(k)`` runs after chunk ``k`` is committed (tests use it to simulate a crash); ``chunk_delay``
+    sleeps after each commit (the SIGKILL test uses it to kill mid-file).  A resumed job keeps the chunk size
+    it was created with.  ``fast_path=False`` judges every line with the full statement (tests compare both).
     """
     started = time.perf_counter()
     fmt = chunks.file_format(path)
     checksum = file_checksum(path)
-    hashed = time.perf_counter()
     size = path.stat().st_size
     key = job_key(source, checksum)
     header, data_start = chunks.csv_header(path) if fmt == "csv" else ([], 0)
     params = {"source": source.code, "sector_key": source.sector_key, "file": str(path), "size": size,
-              "sha256": checksum, "format": fmt}
+              "sha256": checksum, "format": fmt, "chunk_size": chunk_size}
     provinces = _province_table(database)
     with database.raw_connection() as conn:
-        _tune(conn)
-        job_id, checkpoint, report, state = repo.open_job(conn, key, params, size)
+        job_id, stored, report, state = repo.open_job(conn, key, params, size)
         if state == "done":
             return RunResult(job_id, key, 0, 0, time.perf_counter() - started, report, already_done=True)
         audit.ensure_partition(conn)
-        repo.create_stage(conn, fmt, len(header), provinces)
-        plan = _Plan(job_id, source, fmt, len(header), repo.judge_sql(source, fmt, header),
-                     repo.judge_params(source, job_id, LAST_YEAR))
-        plan.phases["checksum"] = hashed - started
-        report = _empty_report() | report
-        offset, line = int(checkpoint["offset"]), int(checkpoint["line"])
+        point = repo.checkpoint(conn, job_id)
+        current = [code for code, (_, note) in provinces.items() if not note]
+        plan = _Plan(job_id, source, fmt, len(header),
+                     chunk_sql.fast_sql(source, fmt, header, current) if fast_path else "",
+                     chunk_sql.fast_sql(source, fmt, header, current, skip_conflicts=False) if fast_path else "",
+                     chunk_sql.judge_sql(source, fmt, header), chunk_sql.judge_params(source, job_id, LAST_YEAR))
+        plan.phases["checksum"] = time.perf_counter() - started
+        offset, line = int(point["offset"]), int(point["line"])
         start = (data_start, 1) if offset == 0 and fmt == "csv" else (offset, line)
+        todo = (c for c in chunks.chunks(path, *start, int(stored.get("chunk_size", chunk_size)),
+                                         quoted=fmt == "csv", first_number=int(point.get("chunk", 0)))
+                if not checkpoints.is_done(point, c.number))
         records = done_chunks = 0
-        last = time.perf_counter()
-        with _progress(progress, size, offset, source.code) as advance:
-            for chunk in _prefetched(chunks.chunks(path, *start, chunk_size, quoted=fmt == "csv"), plan):
-                stored = _store(conn, plan, chunk, offset, report, since=last)
-                if stored is None:
-                    break  # another run moved the checkpoint: leave the job to it
-                last = time.perf_counter()
-                offset = chunk.end_offset
-                records, done_chunks = records + stored, done_chunks + 1
-                advance(chunk.end_offset, report["records"])
+        held = False
+        with _progress(progress, size, offset, source.code) as advance, \
+                _Workers(database, plan, max(1, workers), provinces) as pool:
+            for chunk, stored_records in pool.run(todo):
+                if stored_records is None:
+                    held = True  # another run holds or did this chunk: it finishes the job
+                    continue
+                records, done_chunks = records + stored_records, done_chunks + 1
+                advance(chunk.end_offset, records)
                 if after_chunk:
                     after_chunk(chunk.number)
                 if chunk_delay:
                     time.sleep(chunk_delay)
-            else:
-                report["finished_at"] = datetime.now(UTC).isoformat()
-                repo.finish_job(conn, job_id, report)
+        if not held or int(repo.checkpoint(conn, job_id)["offset"]) >= size:
+            report = repo.finish_job(conn, job_id)
+        else:
+            report = repo.checkpoint_report(conn, job_id)
     return RunResult(job_id, key, records, done_chunks, time.perf_counter() - started, report,
-                     phases={k: round(v, 3) for k, v in plan.phases.items()}, slow_chunks=plan.slow_chunks)
+                     phases={k: round(v, 3) for k, v in plan.phases.items()}, slow_chunks=plan.slow_chunks,
+                     fast_linked=plan.fast_linked)
 
 
-def _empty_report() -> dict[str, Any]:
-    return {"records": 0, "chunks": 0, "outcomes": {}, "reasons": {}, "seconds": 0.0, "linked_applied": 0}
+class _Workers:
+    """``count`` connections, each with its own TEMP stage, storing chunks in parallel; at most ``count`` chunks
+    are in flight, so memory holds ``count`` chunks and the one being read."""
 
+    def __init__(self, database: Database, plan: _Plan, count: int,
+                 provinces: dict[str, tuple[str | None, str]]) -> None:
+        self._database, self._plan, self._count, self._provinces = database, plan, count, provinces
+        self._stack = ExitStack()
+        self._idle: SimpleQueue[psycopg.Connection] = SimpleQueue()
 
-def _store(conn: psycopg.Connection, plan: _Plan, chunk: chunks.Chunk, expected_offset: int,
-           report: dict[str, Any], since: float) -> int | None:
-    """Stage, judge, log and checkpoint one chunk in one transaction; its record count, None if the checkpoint
-    moved (another run)."""
-    with conn.transaction(), conn.cursor() as cur:
-        current = repo.lock_checkpoint(cur, plan.job_id)
-        if current is None or int(current["offset"]) != expected_offset:
+    def __enter__(self) -> _Workers:
+        for _ in range(self._count):
+            conn = self._stack.enter_context(self._database.raw_connection())
+            _tune(conn)
+            repo.create_stage(conn, self._plan.fmt, self._plan.width, self._provinces)
+            self._idle.put(conn)
+        self._pool = self._stack.enter_context(ThreadPoolExecutor(self._count, thread_name_prefix="sync-chunk"))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def run(self, todo: Iterable[chunks.Chunk]) -> Iterator[tuple[chunks.Chunk, int | None]]:
+        """Each chunk with the records it stored (None: another run has it), in the order they commit.  On an
+        error, or if the caller stops, no new chunk starts; those in flight finish first."""
+        flight: dict[Future[int | None], chunks.Chunk] = {}
+        try:
+            for chunk in todo:
+                while len(flight) >= self._count:
+                    yield from self._collect(flight)
+                flight[self._pool.submit(self._store, chunk)] = chunk
+            while flight:
+                yield from self._collect(flight)
+        finally:
+            wait(flight)
+
+    def _collect(self, flight: dict[Future[int | None], chunks.Chunk]) -> Iterator[tuple[chunks.Chunk, int | None]]:
+        finished, _ = wait(flight, return_when=FIRST_COMPLETED)
+        for future in finished:
+            yield flight.pop(future), future.result()
+
+    def _store(self, chunk: chunks.Chunk) -> int | None:
+        conn = self._idle.get()
+        try:
+            for attempt in range(RETRIES):
+                try:
+                    return _store(conn, self._plan, chunk)
+                except psycopg.errors.DeadlockDetected:
+                    if attempt == RETRIES - 1:
+                        raise
             return None
+        finally:
+            self._idle.put(conn)
+
+
+def _store(conn: psycopg.Connection, plan: _Plan, chunk: chunks.Chunk) -> int | None:
+    """Stage, link, judge, log and checkpoint one chunk in one transaction; its record count, None if another
+    run holds or has committed it."""
+    with conn.transaction(), conn.cursor() as cur:
+        if not repo.claim_chunk(cur, plan.job_id, chunk.number):
+            return None
+        repo.probe_only(cur)
         t0 = time.perf_counter()
         _stage(conn, cur, plan, chunk)
         t1 = time.perf_counter()
-        tally, applied = repo.judge(cur, plan.sql, plan.params)
+        fast = _link_fast(conn, cur, plan)
         t2 = time.perf_counter()
-        count = sum(n for _, _, n in tally)
-        _add_tally(report, tally)
-        report["records"] += count
-        report["chunks"] += 1
-        report["linked_applied"] += applied
-        outcomes = Counter[str]()
-        for outcome, _, n in tally:
-            outcomes[outcome] += n
+        tally, applied = repo.judge(cur, plan.judge_sql, plan.params)
+        t3 = time.perf_counter()
+        if fast:
+            tally.append(("linked", [], fast))
+        outcomes, reasons = _tally(tally)
+        count = sum(outcomes.values())
         audit.append_in_transaction(conn, audit.chunk_entry(
             plan.source.code, plan.source.sector_key, plan.job_id, (chunk.first_line, chunk.end_line),
-            dict(outcomes), applied, chunk.sha256, int((t2 - t0) * 1000)))
-        report["seconds"] = round(report["seconds"] + time.perf_counter() - since, 3)  # wall time over all runs
-        repo.save_checkpoint(cur, plan.job_id, {"offset": chunk.end_offset, "line": chunk.end_line}, report, count)
-        t3 = time.perf_counter()
-    plan.phases["copy"] += t1 - t0
-    plan.phases["match_link_record"] += t2 - t1
-    plan.phases["ledger_checkpoint"] += t3 - t2
-    plan.phases["commit"] += time.perf_counter() - t3
+            outcomes, applied + fast, chunk.sha256, int((t3 - t0) * 1000)))
+        repo.commit_chunk(cur, plan.job_id, chunk.number, (chunk.end_offset, chunk.end_line), {
+            "records": count, "chunks": 1, "linked_applied": applied + fast, "outcomes": outcomes,
+            "reasons": reasons, "seconds": plan.tick()})
+        t4 = time.perf_counter()
+    plan.count(fast, copy=t1 - t0, link_fast=t2 - t1, judge_rest=t3 - t2, ledger_checkpoint=t4 - t3,
+               commit=time.perf_counter() - t4)
     return count
+
+
+def _link_fast(conn: psycopg.Connection, cur: psycopg.Cursor[Any], plan: _Plan) -> int:
+    if not plan.fast_sql:
+        return 0
+    if plan.optimistic:
+        try:
+            with conn.transaction():
+                return repo.link_fast(cur, plan.fast_sql_optimistic, plan.params)
+        except psycopg.errors.UniqueViolation:
+            plan.optimistic = False  # values exist (a re-synchronisation): skip conflicts from now on
+    return repo.link_fast(cur, plan.fast_sql, plan.params)
 
 
 class _NotOneLinePerRecord(Exception):
@@ -174,33 +270,19 @@ def _stage(conn: psycopg.Connection, cur: psycopg.Cursor[Any], plan: _Plan, chun
                 raise _NotOneLinePerRecord
         return
     except (psycopg.DataError, _NotOneLinePerRecord):
-        plan.slow_chunks += 1
+        plan.slow_chunk()
     rows = (staging.jsonl_rows(chunk.data, chunk.first_line) if plan.fmt == "jsonl"
             else staging.csv_rows(chunk.data, chunk.first_line, plan.width))
     repo.copy_rows(cur, plan.fmt, plan.width, rows)
 
 
-def _add_tally(report: dict[str, Any], rows: list[tuple[str, list[str], int]]) -> None:
-    outcomes, reasons = Counter(report["outcomes"]), Counter(report["reasons"])
+def _tally(rows: list[tuple[str, list[str], int]]) -> tuple[dict[str, int], dict[str, int]]:
+    outcomes, reasons = Counter[str](), Counter[str]()
     for outcome, codes, count in rows:
         outcomes[outcome] += count
         for code in codes:
             reasons[f"{outcome}:{code}"] += count
-    report["outcomes"], report["reasons"] = dict(outcomes), dict(reasons)
-
-
-def _prefetched(source: Iterator[chunks.Chunk], plan: _Plan) -> Iterator[chunks.Chunk]:
-    """The next chunk is read and hashed in a thread while the database stores the current one."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-read") as pool:
-        pending = pool.submit(next, source, None)
-        while True:
-            t0 = time.perf_counter()
-            chunk = pending.result()
-            plan.phases["read_wait"] += time.perf_counter() - t0
-            if chunk is None:
-                return
-            pending = pool.submit(next, source, None)
-            yield chunk
+    return dict(outcomes), dict(reasons)
 
 
 def _province_table(database: Database) -> dict[str, tuple[str | None, str]]:

@@ -47,6 +47,6 @@ def synchronise(database: Database, directory: Path, batch: Batch) -> jobs.RunRe
     links, review items, outcome rows, exchange-log entry and checkpoint commit in one transaction; a batch
     already synchronised returns its stored report and changes nothing."""
     path = spool(directory, batch)
-    result = jobs.run(database, batch.source, path, chunk_size=MAX_RECORDS)
+    result = jobs.run(database, batch.source, path, chunk_size=MAX_RECORDS, workers=1)  # one chunk: one connection
     assert result.job_key == job_key(batch), "the pipeline names a job by its file's SHA-256"
     return result
