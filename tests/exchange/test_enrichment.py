@@ -285,3 +285,20 @@ def test_the_same_batch_pushed_twice_at_once_is_applied_once(xhttp: httpx.Client
     assert sorted(b["replayed"] for b in bodies) == [False, True]  # one applied, the other found it applied
     assert len(entries(database, correlation=f"sync:{bodies[0]['job_id']}:")) == 1
     assert len(sector_ids(database, [p["personal_id"] for p in people])) == 2
+
+
+def test_a_pushed_record_without_its_id_is_matched_demographically(xhttp: httpx.Client, database: Database) -> None:
+    """Once the registry's key index exists, a push runs stage (b) too: a record with no personal ID but the
+    resident's name, date of birth and province links, and the answer counts it under ``demographic``."""
+    from dancu.sync.matching import index
+
+    with psycopg.connect(libpq_url(database.url)) as conn:
+        index.build(conn)  # once per registry; the push refreshes it for residents created since
+    token = pusher(xhttp).token(xhttp)
+    person = resident(xhttp, sex="2", full_name=f"Khúc Thị {uuid.uuid4().hex[:6].upper()}Nga")
+    without_id = record(person, so_dinh_danh=None, ma_tinh=person.get("permanent_province") or "01")
+    response = push(xhttp, token, [without_id])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["outcomes"] == {"unmatched_id": 1} and body["demographic"] == {"linked": 1}, body
+    assert sector_ids(database, [person["personal_id"]])[person["personal_id"]][0] == without_id["ma_the"]

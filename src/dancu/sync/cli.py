@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dancu.db import get_database
-from dancu.sync import jobs, service, sources
+from dancu.sync import flows, jobs, service, sources
 from dancu.sync.schemas import JobReport, ReviewItem
 
 app = typer.Typer(help="Đồng bộ dữ liệu chuyên ngành — sector synchronisation.", no_args_is_help=True)
@@ -44,15 +44,19 @@ def run(
     workers: int = typer.Option(jobs.DEFAULT_WORKERS, min=1, max=16,
                                 help="Chunks stored at once, each on its own database connection."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
+    match: bool = typer.Option(True, help="Then match demographically what the ID did not place (stage b)."),
     extra: Path | None = SOURCES,
     chunk_delay: float = typer.Option(0.0, min=0.0, max=60.0, hidden=True,
                                       help="Seconds to sleep after each committed chunk (crash tests)."),
 ) -> None:
-    """Synchronise FILE from SOURCE; resumes an interrupted run of the same file, does nothing for a finished one."""
-    result = jobs.run(get_database(), sources.get(source, extra), file, chunk_size=chunk_size, workers=workers,
-                      progress=progress, chunk_delay=chunk_delay)
+    """Synchronise FILE from SOURCE: by personal ID, then demographically (stage b) what the ID did not place;
+    resumes an interrupted run of the same file, does nothing for a finished one."""
+    done = flows.synchronise(get_database(), sources.get(source, extra), file, match=match, chunk_size=chunk_size,
+                             workers=workers, progress=progress, chunk_delay=chunk_delay)
+    result = done.stage_a
     if result.already_done:
-        console.print(f"[yellow]job {result.job_id}[/] already done for this file; nothing to do")
+        console.print(f"[yellow]job {result.job_id}[/] stage (a) already done for this file")
+    console.print(f"stage (b): {done.stage_b_state}" + (f" — {done.stage_b}" if done.stage_b else ""))
     with get_database().sessions() as session:
         _print_report(service.job_report(session, result.job_id))
 

@@ -66,6 +66,13 @@ def build(conn: psycopg.Connection, *, refresh: bool = False, batch: int = BATCH
     return IndexResult(residents, keys, time.perf_counter() - started, False)
 
 
+def is_built(conn: psycopg.Connection) -> bool:
+    """Whether a full build has finished (refreshes keep it current after that)."""
+    row = conn.execute("SELECT 1 FROM job WHERE job_key = 'match_keys:full' AND state = 'done'").fetchone()
+    conn.commit()
+    return row is not None
+
+
 def _job_key(conn: psycopg.Connection, refresh: bool) -> tuple[str, Any]:
     """A full build is one job for ever (``match_keys:full``); a refresh is keyed by the time it starts from:
     the start of the last finished build or refresh."""

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 from dancu.db import Database
-from dancu.sync import jobs
+from dancu.sync import flows, jobs
 from dancu.sync.push.domain import MAX_RECORDS, Batch
 
 
@@ -44,9 +44,11 @@ def job_key(batch: Batch) -> str:
 
 def synchronise(database: Database, directory: Path, batch: Batch) -> jobs.RunResult:
     """Spool and run the batch (blocking: call it in a worker thread).  One chunk holds the whole batch, so its
-    links, review items, outcome rows, exchange-log entry and checkpoint commit in one transaction; a batch
-    already synchronised returns its stored report and changes nothing."""
+    links, review items, outcome rows, exchange-log entry and checkpoint commit in one transaction; then stage (b)
+    matches what the ID did not place (when the registry's key index is built).  A batch already synchronised
+    returns its stored report and changes nothing."""
     path = spool(directory, batch)
-    result = jobs.run(database, batch.source, path, chunk_size=MAX_RECORDS, workers=1)  # one chunk: one connection
+    # one chunk: one connection
+    result = flows.synchronise(database, batch.source, path, chunk_size=MAX_RECORDS, workers=1).stage_a
     assert result.job_key == job_key(batch), "the pipeline names a job by its file's SHA-256"
     return result
