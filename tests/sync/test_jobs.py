@@ -204,7 +204,8 @@ def test_running_the_same_file_twice_changes_nothing(database: Database, populat
     assert again.report["linked_applied"] == 0 and _values(database, source.sector_key) == state[1]
 
 
-@pytest.mark.parametrize(("suffix", "workers"), [(".csv", 1), (".jsonl", 1), (".csv", 2), (".jsonl", 3)])
+@pytest.mark.parametrize(("suffix", "workers"), [(".csv", 1), (".jsonl", 1), (".csv", 2), (".jsonl", 3),
+                                                 (".parquet", 1), (".parquet", 2)])
 def test_a_crash_mid_file_then_rerun_equals_an_uninterrupted_run(
         database: Database, population: list[testdata.TrueResident], write_file: WriteFile, suffix: str,
         workers: int) -> None:
@@ -223,8 +224,9 @@ def test_a_crash_mid_file_then_rerun_equals_an_uninterrupted_run(
     # the resumed run may be asked for a bigger chunk: it keeps the job's own, or the numbers would mean other lines
     partial = jobs.run(database, crashed, path, chunk_size=500, workers=workers)
     done_before = _committed_chunks(database, partial.job_id) - partial.chunks
-    # chunks after 2 may have committed before it (parallel workers), and those in flight when it raised still do
-    assert 3 <= done_before < 8 and partial.chunks == 8 - done_before
+    # chunks after 2 may have committed before it (parallel workers: on a loaded machine, all of them while chunk 2
+    # was slow), and those in flight when it raised still do
+    assert 3 <= done_before <= 8 and partial.chunks == 8 - done_before
     if workers == 1:
         assert committed == [0, 1, 2] and partial.records == 1000 - 3 * 128
     reference = jobs.run(database, clean_run, path, chunk_size=128, workers=workers)

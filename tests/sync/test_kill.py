@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from dancu.db import Database
@@ -61,12 +62,14 @@ def _state(database: Database, source: Source) -> tuple[Any, ...]:
             [tuple(r) for r in links], purposes)
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_sigkill_mid_file_then_rerun_equals_an_uninterrupted_run(
         database: Database, database_url: str, population: list[testdata.TrueResident], write_file: WriteFile,
-        tmp_path: Path) -> None:
+        tmp_path: Path, suffix: str) -> None:
     killed, clean_run = new_source(), new_source()
     items = list(testdata.generate(population[:1000], killed, seed=7, noise_rate=0.5))
-    path = write_file(killed, items, ".csv")
+    path = write_file(killed, items, suffix)
+    extent = len(items) if suffix == ".parquet" else path.stat().st_size  # the checkpoint's unit: records or bytes
     toml = _toml(tmp_path / "sources.toml", killed, clean_run)
     process = _command(database_url, killed, path, toml, delay=0.5)
     deadline = time.monotonic() + 60
@@ -76,7 +79,7 @@ def test_sigkill_mid_file_then_rerun_equals_an_uninterrupted_run(
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL, process.stderr.read() if process.stderr else b""
     done_before = _checkpoint(database, killed)
-    assert 0 < done_before < path.stat().st_size  # killed mid-file, after at least one committed chunk
+    assert 0 < done_before < extent  # killed mid-file, after at least one committed chunk
     for source in (killed, clean_run):
         finished = _command(database_url, source, path, toml, delay=0.0)
         assert finished.wait(timeout=120) == 0, finished.stderr.read() if finished.stderr else b""

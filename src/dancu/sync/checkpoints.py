@@ -1,10 +1,11 @@
 """Where a job stands, when its chunks commit in any order (pure; stored in ``job.checkpoint``).
 
 ``{"offset", "line", "chunk"}`` is the longest run of committed chunks from the start of the file: the byte
-offset and physical lines after it, and the number of the next chunk.  ``ahead`` maps each chunk committed past
-a gap (a parallel worker finished it first) to its end ``[offset, line]``; a resumed run seeks to ``offset``,
-numbers chunks from ``chunk`` and skips those in ``ahead``.  Chunk numbers mean the same lines in every run
-because a job keeps the chunk size it was created with.
+offset (for Parquet, the record index) and physical lines after it, and the number of the next chunk.
+``ahead`` maps each chunk committed past a gap (a parallel worker finished it first) to its end
+``[offset, line]``; a resumed run seeks to ``offset``, numbers chunks from ``chunk`` and skips those in
+``ahead``.  Chunk numbers mean the same lines in every run because a job keeps the chunk size it was created
+with.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """Cut a sector file into chunks of whole records, as raw bytes, from a byte offset — no per-record Python.
 
-A chunk ends after its ``lines``-th newline, moved on to the next newline while a CSV quote is still open (an
-even number of ``"`` before a newline means it ends a record: ``""`` inside a quoted field counts twice), or at
-the end of the file.  Each chunk carries what the job checkpoints after it (byte offset, physical lines read)
-and the SHA-256 of its bytes (for the exchange-log entry).  Memory: one chunk and one read block.
+:class:`Input` is what a job reads, whatever the format: its stage columns, where a checkpoint resumes, and its
+chunks (a Parquet file's come from ``parquet``, rendered as CSV).  A CSV or JSON Lines chunk ends after its
+``lines``-th newline, moved on to the next newline while a CSV quote is still open (an even number of ``"``
+before a newline means it ends a record: ``""`` inside a quoted field counts twice), or at the end of the file.
+Each chunk carries what the job checkpoints after it (byte offset, physical lines read) and the SHA-256 of its
+bytes (for the exchange-log entry).  Memory: one chunk and one read block.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from dancu.sync import parquet
 from dancu.sync.errors import UnsupportedFormat
 
 BLOCK = 1 << 20
@@ -27,7 +30,7 @@ class Chunk:
     data: bytes
     first_line: int  # physical line number of the chunk's first line (the CSV header is line 1)
     lines: int  # physical lines in the chunk
-    end_offset: int  # byte offset just after the chunk: the checkpoint
+    end_offset: int  # just after the chunk, for the checkpoint: a byte offset (a record index for Parquet)
     sha256: bytes
 
     @property
@@ -41,7 +44,53 @@ def file_format(path: Path) -> str:
         return "csv"
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
+    if suffix == ".parquet":
+        return "parquet"
     raise UnsupportedFormat(path.name)
+
+
+@dataclass(frozen=True)
+class Input:
+    """A sector file as a job reads it.  ``header``: the stage's columns (CSV: the header; Parquet: the columns
+    the source reads that the file has; JSON Lines: none).  ``extent``: the checkpoint's ``offset`` once every
+    chunk is committed — the file's size in bytes, or its record count for Parquet (whose offsets are record
+    indexes, and whose lines are record index + 2)."""
+
+    path: Path
+    fmt: str
+    header: list[str]
+    extent: int
+    data_start: int = 0  # CSV: the byte offset of the first line after the header
+    personal_id: str | None = None  # Parquet: the column whose numbers are zero-padded to 12 digits
+
+    def chunks(self, point: dict[str, Any], size: int) -> Iterator[Chunk]:
+        """Chunks of ``size`` lines (records, for Parquet) from the checkpoint ``point`` on, numbered from its
+        ``chunk`` (see ``checkpoints``)."""
+        offset, line, number = int(point["offset"]), int(point["line"]), int(point.get("chunk", 0))
+        if self.fmt == "parquet":
+            return _parquet_chunks(self, offset, size, number)
+        if offset == 0 and self.fmt == "csv":
+            offset, line = self.data_start, 1
+        return chunks(self.path, offset, line, size, quoted=self.fmt == "csv", first_number=number)
+
+
+def open_input(path: Path, wanted: list[str], personal_id: str | None = None) -> Input:
+    """The file at ``path`` for a source reading the columns ``wanted``; raises before any work is done on an
+    unknown suffix, an unreadable Parquet file, or a Parquet column the source reads that holds lists or
+    structs."""
+    fmt = file_format(path)
+    if fmt == "parquet":
+        return Input(path, fmt, parquet.columns(path, wanted), parquet.row_count(path), personal_id=personal_id)
+    if fmt == "csv":
+        header, data_start = csv_header(path)
+        return Input(path, fmt, header, path.stat().st_size, data_start)
+    return Input(path, fmt, [], path.stat().st_size)
+
+
+def _parquet_chunks(file: Input, offset: int, size: int, number: int) -> Iterator[Chunk]:
+    for n, data, records in parquet.chunks(file.path, file.header, offset, size, number, file.personal_id):
+        yield Chunk(n, data, offset + 2, records, offset + records, hashlib.sha256(data).digest())
+        offset += records
 
 
 def csv_header(path: Path) -> tuple[list[str], int]:

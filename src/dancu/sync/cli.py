@@ -18,7 +18,7 @@ review_app = typer.Typer(help="Hàng chờ duyệt — the review queue.", no_ar
 app.add_typer(review_app, name="review")
 console = Console()
 SOURCE_ARG = typer.Argument(..., help="Source code (see `dancu sync sources`).")
-FILE_ARG = typer.Argument(..., exists=True, dir_okay=False, help="CSV or JSON Lines file.")
+FILE_ARG = typer.Argument(..., exists=True, dir_okay=False, help="CSV, JSON Lines or Parquet file.")
 SOURCES = typer.Option(None, "--sources", help="TOML file declaring more sources ([[source]] tables).")
 ACTOR = typer.Option("operator", "--actor", help="Who is acting (recorded in the history).")
 

@@ -50,5 +50,45 @@ class UnsupportedFormat(DancuError):
     title_en = "Unsupported file format"
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"Tệp '{name}': chỉ nhận CSV (.csv) hoặc JSON Lines (.jsonl).",
-                         f"File '{name}': only CSV (.csv) or JSON Lines (.jsonl) are accepted.")
+        super().__init__(f"Tệp '{name}': chỉ nhận CSV (.csv), JSON Lines (.jsonl, .ndjson) hoặc Parquet (.parquet).",
+                         f"File '{name}': only CSV (.csv), JSON Lines (.jsonl, .ndjson) or Parquet (.parquet) are "
+                         "accepted.", file=name)
+
+
+class UnsupportedColumn(DancuError):
+    """A column the source reads holds lists, structs or maps (or a type with no text form): refused before the
+    job starts, since a record's field must be one value."""
+
+    code = "sync_unsupported_column"
+    status = 422
+    title_vi = "Kiểu cột không được hỗ trợ"
+    title_en = "Unsupported column type"
+
+    def __init__(self, column: str, type_name: str) -> None:
+        super().__init__(f"Cột '{column}' có kiểu {type_name}: mỗi trường phải là một giá trị đơn (văn bản, số, "
+                         "ngày), không phải danh sách hay cấu trúc lồng nhau.",
+                         f"Column '{column}' is of type {type_name}: each field must be a single value (text, "
+                         "number, date), not a list or a nested structure.", column=column, column_type=type_name)
+
+
+class NoKnownColumn(DancuError):
+    code = "sync_no_known_column"
+    status = 422
+    title_vi = "Tệp không có cột nào của nguồn dữ liệu"
+    title_en = "The file has none of the source's columns"
+
+    def __init__(self, name: str, expected: list[str]) -> None:
+        listed = ", ".join(expected)
+        super().__init__(f"Tệp '{name}' không có cột nào trong số: {listed}.",
+                         f"File '{name}' has none of the columns {listed}.", file=name, expected=expected)
+
+
+class UnreadableFile(DancuError):
+    code = "sync_file_unreadable"
+    status = 422
+    title_vi = "Không đọc được tệp"
+    title_en = "Unreadable file"
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"Không đọc được tệp '{name}': {reason}", f"Cannot read file '{name}': {reason}",
+                         file=name, reason=reason)

@@ -113,16 +113,17 @@ def run(database: Database, source: Source, path: Path, *, chunk_size: int = DEF
     it was created with.  ``fast_path=False`` judges every line with the full statement (tests compare both).
     """
     started = time.perf_counter()
-    fmt = chunks.file_format(path)
+    wanted = list(dict.fromkeys([*source.columns.values(), source.identifier_column]))
+    file = chunks.open_input(path, wanted, source.columns.get("personal_id"))
     checksum = file_checksum(path)
-    size = path.stat().st_size
     key = job_key(source, checksum)
-    header, data_start = chunks.csv_header(path) if fmt == "csv" else ([], 0)
-    params = {"source": source.code, "sector_key": source.sector_key, "file": str(path), "size": size,
-              "sha256": checksum, "format": fmt, "chunk_size": chunk_size}
+    fmt, header = file.fmt, file.header
+    params = {"source": source.code, "sector_key": source.sector_key, "file": str(path),
+              "size": path.stat().st_size, "sha256": checksum, "format": fmt, "chunk_size": chunk_size,
+              **({"records_in_file": file.extent} if fmt == "parquet" else {})}
     provinces = _province_table(database)
     with database.raw_connection() as conn:
-        job_id, stored, report, state = repo.open_job(conn, key, params, size)
+        job_id, stored, report, state = repo.open_job(conn, key, params, file.extent)
         if state == "done":
             return RunResult(job_id, key, 0, 0, time.perf_counter() - started, report, already_done=True)
         audit.ensure_partition(conn)
@@ -133,14 +134,11 @@ def run(database: Database, source: Source, path: Path, *, chunk_size: int = DEF
                      chunk_sql.fast_sql(source, fmt, header, current, skip_conflicts=False) if fast_path else "",
                      chunk_sql.judge_sql(source, fmt, header), chunk_sql.judge_params(source, job_id, LAST_YEAR))
         plan.phases["checksum"] = time.perf_counter() - started
-        offset, line = int(point["offset"]), int(point["line"])
-        start = (data_start, 1) if offset == 0 and fmt == "csv" else (offset, line)
-        todo = (c for c in chunks.chunks(path, *start, int(stored.get("chunk_size", chunk_size)),
-                                         quoted=fmt == "csv", first_number=int(point.get("chunk", 0)))
+        todo = (c for c in file.chunks(point, int(stored.get("chunk_size", chunk_size)))
                 if not checkpoints.is_done(point, c.number))
         records = done_chunks = 0
         held = False
-        with _progress(progress, size, offset, source.code) as advance, \
+        with _progress(progress, file, int(point["offset"]), source.code) as advance, \
                 _Workers(database, plan, max(1, workers), provinces) as pool:
             for chunk, stored_records in pool.run(todo):
                 if stored_records is None:
@@ -152,7 +150,7 @@ def run(database: Database, source: Source, path: Path, *, chunk_size: int = DEF
                     after_chunk(chunk.number)
                 if chunk_delay:
                     time.sleep(chunk_delay)
-        if not held or int(repo.checkpoint(conn, job_id)["offset"]) >= size:
+        if not held or int(repo.checkpoint(conn, job_id)["offset"]) >= file.extent:
             report = repo.finish_job(conn, job_id)
         else:
             report = repo.checkpoint_report(conn, job_id)
@@ -272,7 +270,7 @@ def _stage(conn: psycopg.Connection, cur: psycopg.Cursor[Any], plan: _Plan, chun
     except (psycopg.DataError, _NotOneLinePerRecord):
         plan.slow_chunk()
     rows = (staging.jsonl_rows(chunk.data, chunk.first_line) if plan.fmt == "jsonl"
-            else staging.csv_rows(chunk.data, chunk.first_line, plan.width))
+            else staging.csv_rows(chunk.data, chunk.first_line, plan.width, by_record=plan.fmt == "parquet"))
     repo.copy_rows(cur, plan.fmt, plan.width, rows)
 
 
@@ -312,14 +310,18 @@ def _tune(conn: psycopg.Connection) -> None:
 
 
 @contextmanager
-def _progress(enabled: bool, total: int, completed: int, label: str) -> Iterator[Callable[[int, int], None]]:
+def _progress(enabled: bool, file: chunks.Input, completed: int,
+              label: str) -> Iterator[Callable[[int, int], None]]:
+    """Position in the file's own unit (the checkpoint's): bytes, or records for Parquet."""
     if not enabled:
         yield lambda _offset, _records: None
         return
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+    from rich import progress as rp
 
-    columns = (TextColumn(f"sync {label}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-               TextColumn("{task.fields[records]:,} records"), TimeRemainingColumn())
-    with Progress(*columns, transient=False) as bar:
-        task = bar.add_task("sync", total=total, completed=completed, records=0)
+    position: tuple[rp.ProgressColumn, ...] = ((rp.MofNCompleteColumn(),) if file.fmt == "parquet"
+                                               else (rp.DownloadColumn(), rp.TransferSpeedColumn()))
+    columns = (rp.TextColumn(f"sync {label}"), rp.BarColumn(), *position,
+               rp.TextColumn("{task.fields[records]:,} records"), rp.TimeRemainingColumn())
+    with rp.Progress(*columns, transient=False) as bar:
+        task = bar.add_task("sync", total=file.extent, completed=completed, records=0)
         yield lambda offset, records: bar.update(task, completed=offset, records=records)

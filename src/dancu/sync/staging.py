@@ -1,5 +1,6 @@
 """The slow path of staging: a chunk that ``COPY`` refuses (a wrong column count, invalid UTF-8, a NUL, bad JSON)
 or whose records span lines is parsed line by line here, each bad line becoming a row with its reason code.
+A Parquet chunk (rendered as CSV) comes here only when COPY refuses it; its records are numbered one by one.
 
 Only such chunks pay for Python parsing; the rows go into the same TEMP stage, keyed by physical line number.
 """
@@ -24,12 +25,17 @@ def _lines(data: bytes) -> Iterator[bytes]:
         start = end
 
 
-def csv_rows(data: bytes, first_line: int, width: int) -> list[Row]:
-    """(line_no, problem, c0…) for each record of the chunk; a record's line is the line it starts on."""
+def csv_rows(data: bytes, first_line: int, width: int, *, by_record: bool = False) -> list[Row]:
+    """(line_no, problem, c0…) for each record of the chunk; a record's line is the line it starts on, or with
+    ``by_record`` (a Parquet chunk rendered as CSV, whose values may hold newlines) ``first_line`` + its index."""
     counter = _Counter(_lines(data), first_line)
     rows: list[Row] = []
     start = first_line
     for fields in csv.reader(counter):
+        if by_record:
+            one_empty = not fields and width == 1  # a one-column record with a null value renders as an empty line
+            rows.append(_csv_row(first_line + len(rows), [""] if one_empty else fields, width))
+            continue
         rows.append(_csv_row(start, fields, width))
         start = counter.line + 1
     return rows

@@ -18,6 +18,7 @@ import csv
 import random
 import unicodedata
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,27 +122,95 @@ def record(rng: random.Random, resident: TrueResident, kind: str, source: Source
     return Labelled(values, truth, "+".join(applied) or "clean")
 
 
-def write(path: Path, source: Source, records: Iterable[Labelled], labels: Path | None = None) -> int:
-    """Write a CSV or JSON Lines file (by suffix) and, optionally, a CSV of line_no,resident_id,noise."""
+def write(path: Path, source: Source, records: Iterable[Labelled], labels: Path | None = None, *,
+          row_group: int = 50_000) -> int:
+    """Write a CSV, JSON Lines or Parquet file (by suffix) and, optionally, a CSV of line_no,resident_id,noise.
+
+    Parquet: string columns, an empty value as null, ``row_group`` records per row group (written as they come:
+    memory holds one row group)."""
     columns = [c for c in source.input_columns() if c is not None]
+    out = _out(path, columns, row_group)
     count = 0
-    label_stream = labels.open("w", newline="", encoding="utf-8") if labels else None
-    label_writer = csv.writer(label_stream) if label_stream else None
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out) if path.suffix == ".csv" else None
-        if writer:
-            writer.writerow(columns)
+    with out, (labels.open("w", newline="", encoding="utf-8") if labels else nullcontext()) as label_stream:
+        label_writer = csv.writer(label_stream) if label_stream else None
         for item in records:
             count += 1
-            if writer:
-                writer.writerow([item.values.get(c, "") for c in columns])
-            else:
-                out.write(orjson.dumps(item.values).decode() + "\n")
+            out.add(item.values)
             if label_writer:
-                label_writer.writerow([count + (1 if writer else 0), item.resident_id, item.noise])
-    if label_stream:
-        label_stream.close()
+                label_writer.writerow([count + out.header_lines, item.resident_id, item.noise])
     return count
+
+
+class _Out:
+    """One sector file being written, record by record."""
+
+    header_lines = 1  # lines before the first record (a record's line is its index + 1 + this)
+
+    def __enter__(self) -> _Out:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        raise NotImplementedError
+
+    def add(self, values: dict[str, str]) -> None:
+        raise NotImplementedError
+
+
+class _TextOut(_Out):
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        self.columns = columns
+        self.stream = path.open("w", newline="", encoding="utf-8")
+
+    def __exit__(self, *exc: object) -> None:
+        self.stream.close()
+
+
+class _CsvOut(_TextOut):
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        super().__init__(path, columns)
+        self.writer = csv.writer(self.stream)
+        self.writer.writerow(columns)
+
+    def add(self, values: dict[str, str]) -> None:
+        self.writer.writerow([values.get(c, "") for c in self.columns])
+
+
+class _JsonlOut(_TextOut):
+    header_lines = 0
+
+    def add(self, values: dict[str, str]) -> None:
+        self.stream.write(orjson.dumps(values).decode() + "\n")
+
+
+class _ParquetOut(_Out):
+    def __init__(self, path: Path, columns: list[str], row_group: int) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.columns, self.row_group, self.pa = columns, row_group, pa
+        self.writer = pq.ParquetWriter(path, pa.schema([(c, pa.string()) for c in columns]))
+        self.pending: list[dict[str, str]] = []
+
+    def __exit__(self, *exc: object) -> None:
+        self._flush()
+        self.writer.close()
+
+    def add(self, values: dict[str, str]) -> None:
+        self.pending.append(values)
+        if len(self.pending) >= self.row_group:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.writer.write_table(self.pa.table({c: [v.get(c) or None for v in self.pending] for c in self.columns}))
+            self.pending = []
+
+
+def _out(path: Path, columns: list[str], row_group: int) -> _Out:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return _ParquetOut(path, columns, row_group)
+    return _CsvOut(path, columns) if suffix == ".csv" else _JsonlOut(path, columns)
 
 
 def _date_text(dob: tuple[int, int | None, int | None]) -> str:
