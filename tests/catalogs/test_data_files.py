@@ -99,3 +99,72 @@ def test_malformed_rows_are_rejected() -> None:
         parse_entries("x", header + "1,A,,,,,[1]\n", "x.csv")
     with pytest.raises(DataFileError):
         parse_entries("x", header + ",A,,,,,\n", "x.csv")
+
+
+def commune_targets() -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for r in read_rows(DATA_DIR / names.mapping_file(names.COMMUNE_63_TO_2025)):
+        out.setdefault(r["from_code"], []).append((r["to_code"], r["note"]))
+    return out
+
+
+def test_the_communes_before_2025_are_the_10035_of_the_63_provinces() -> None:
+    old = rows(names.COMMUNE_63)
+    assert len(old) == len({r["code"] for r in old}) == 10_035
+    assert {r["parent_code"] for r in old} == {r["code"] for r in rows(names.PROVINCE_63)}
+    assert {r["valid_to"] for r in old} == {names.MERGER_2025.isoformat()}  # exclusive: last day 2025-06-30
+    assert all(len(r["code"]) == 5 and r["code"].isdigit() for r in old)
+    kinds = [json.loads(r["attrs"])["kind"] for r in old]
+    assert (kinds.count("xã"), kinds.count("phường"), kinds.count("thị trấn")) == (7_695, 1_724, 616)
+    first = old[0]
+    assert (first["code"], first["name_vi"], json.loads(first["attrs"])["district"]) == (
+        "00001", "Phường Phúc Xá", "Quận Ba Đình")
+
+
+def test_every_old_commune_went_into_communes_of_its_merged_province() -> None:
+    targets = commune_targets()
+    old = {r["code"]: r for r in rows(names.COMMUNE_63)}
+    new = {r["code"]: r for r in rows(names.COMMUNE)}
+    province = pairs(names.PROVINCE_63_TO_34)
+    assert set(targets) == set(old)
+    for code, went in targets.items():
+        notes = sorted(note for _to, note in went)
+        assert notes == ["whole"] or (notes.count("part_main") == 1 and set(notes) == {"part", "part_main"}), code
+        assert {new[to]["parent_code"] for to, _note in went} == {province[old[code]["parent_code"]]}, code
+        attrs = json.loads(old[code]["attrs"])
+        assert sorted(new[to]["name_vi"] for to, _n in went) == sorted(attrs["became"])
+        assert attrs.get("divided", False) == (notes != ["whole"])
+    whole = sum(1 for went in targets.values() if len(went) == 1)
+    assert (whole, len(targets) - whole, sum(map(len, targets.values()))) == (9_564, 471, 10_597)
+    images = {to for went in targets.values() for to, _n in went}
+    left = {code: r["name_vi"] for code, r in new.items() if code not in images}
+    # the five special zones made of island districts that had no communes (Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa…)
+    assert len(left) == 5 and all(name.startswith("Đặc khu ") for name in left.values())
+
+
+def test_known_commune_successors() -> None:
+    targets = commune_targets()
+    new = {r["code"]: r["name_vi"] for r in rows(names.COMMUNE)}
+    assert [(new[to], note) for to, note in targets["00004"]] == [("Phường Ba Đình", "whole")]  # Trúc Bạch
+    assert [(new[to], note) for to, note in targets["00001"]] == [("Phường Hồng Hà", "whole")]  # Phúc Xá
+    divided = {new[to]: note for to, note in targets["00019"]}  # Phường Điện Biên, Quận Ba Đình
+    assert divided == {"Phường Ba Đình": "part_main", "Phường Hoàn Kiếm": "part",
+                       "Phường Văn Miếu - Quốc Tử Giám": "part", "Phường Ô Chợ Dừa": "part"}
+
+
+def test_place_key_ignores_apostrophe_dash_and_tone_placement_only() -> None:
+    assert build_mapping.place_key("Xã Ea H'Leo") == build_mapping.place_key("Xã Ea H’Leo")
+    assert build_mapping.place_key("Xã Chân Mây - Lăng Cô") == build_mapping.place_key("Xã Chân Mây – Lăng Cô")
+    assert build_mapping.place_key("Xã Thuận Hoà") == build_mapping.place_key("Xã Thuận Hòa")
+    assert build_mapping.place_key("Xã Đồng Tâm") != build_mapping.place_key("Xã Đông Tâm")
+
+
+def test_commune_pairs_refuse_an_unknown_successor() -> None:
+    old = [{"code": "00001", "parent_code": "01", "attrs": '{"became": ["Phường Nowhere"]}'}]
+    new = [{"code": "00004", "parent_code": "01", "name_vi": "Phường Ba Đình"}]
+    with pytest.raises(ValueError, match="Nowhere"):
+        build_mapping.commune_pairs(old, new, {"01": "01"})
+    with pytest.raises(ValueError, match="Ba Dình"):  # a letter's tone is never papered over
+        build_mapping.commune_pairs([{**old[0], "attrs": '{"became": ["Phường Ba Dình"]}'}], new, {"01": "01"})
+    found = build_mapping.commune_pairs([{**old[0], "attrs": '{"became": ["phường ba đình"]}'}], new, {"01": "01"})
+    assert found == [build_mapping.Pair("00001", "00004", "whole")]

@@ -95,3 +95,28 @@ def test_pure_lookup_without_a_database() -> None:
     assert _SMALL.has("province_63", "01", include_expired=True)
     assert _SMALL.id_place_codes() == {"001"}
     assert _SMALL.map_code("province_63->province", "01") == "01"
+
+
+def test_old_communes_and_what_they_became(session: Session) -> None:
+    lookup = CatalogLookup.load(session, AFTER_MERGER)
+    assert not lookup.has(names.COMMUNE_63, "00001")  # Phúc Xá ended with the reform
+    assert lookup.has(names.COMMUNE_63, "00001", include_expired=True)
+    assert lookup.name(names.COMMUNE_63, "00001") == "Phường Phúc Xá"
+    assert lookup.parent(names.COMMUNE_63, "00001") == "01"
+    before = CatalogLookup.load(session, date(2025, 6, 30))
+    assert len(before.codes(names.COMMUNE_63)) == 10_035 and before.codes(names.COMMUNE) == frozenset()
+    mapping = names.COMMUNE_63_TO_2025
+    assert lookup.map_code(mapping, "00001") == "00097" and lookup.map_codes(mapping, "00001") == ("00097",)
+    went = lookup.map_codes(mapping, "00019")  # Điện Biên, divided between four wards: Ba Đình the main part
+    assert went[0] == "00004" and lookup.map_code(mapping, "00019") == "00004"
+    assert len(went) == 4 and all(lookup.has(names.COMMUNE, code) for code in went)
+    assert lookup.map_codes(mapping, "99999") == () and lookup.map_code(mapping, "99999") is None
+    assert lookup.map_codes(names.PROVINCE_63_TO_34, "02") == ("08",)
+
+
+@given(st.permutations([("00008", "part"), ("00004", "part_main"), ("00025", "part")]))
+def test_the_main_part_comes_first_whatever_the_order(targets: list[tuple[str, str]]) -> None:
+    lookup = CatalogLookup(date(2026, 1, 1), [], [("m", "00019", to, note) for to, note in targets])
+    codes = lookup.map_codes("m", "00019")
+    assert codes[0] == "00004" == lookup.map_code("m", "00019")
+    assert sorted(codes) == ["00004", "00008", "00025"]

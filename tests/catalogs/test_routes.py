@@ -70,3 +70,16 @@ def test_mappings(http: httpx.Client) -> None:
     assert {"from_code": "74", "to_code": "79", "note": "hợp nhất"} in body["pairs"]
     ethnic = http.get("/catalogs/mappings/ethnic_group_1979->ethnic_group").json()
     assert len(ethnic["pairs"]) == 54
+    assert listed["commune_63->commune"]["pair_count"] == 10_597
+    communes = http.get("/catalogs/mappings/commune_63->commune").json()["pairs"]
+    assert {"from_code": "00001", "to_code": "00097", "note": "whole"} in communes
+    assert [p["note"] for p in communes if p["from_code"] == "00019"].count("part_main") == 1
+
+
+def test_old_communes(http: httpx.Client) -> None:
+    assert http.get("/catalogs/commune_63").json()["entries"] == []  # none in force today
+    before = http.get("/catalogs/commune_63", params={"as_of": "2025-06-30"}).json()
+    assert len(before["entries"]) == 10_035
+    entry = http.get("/catalogs/commune_63/00001").json()
+    assert (entry["name_vi"], entry["parent_code"], entry["valid_to"]) == ("Phường Phúc Xá", "01", "2025-07-01")
+    assert entry["attrs"]["became"] == ["Phường Hồng Hà"] and entry["attrs"]["district"] == "Quận Ba Đình"

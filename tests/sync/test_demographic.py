@@ -8,11 +8,14 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dancu.catalogs import names as catalog_names
+from dancu.catalogs.build_mapping import DATA_DIR, read_rows
 from dancu.sync import testdata
 from dancu.sync.matching.blocking import record_keys, resident_keys
-from dancu.sync.matching.fields import Name, dob_level, name_levels
+from dancu.sync.matching.fields import NO_COMMUNES, Communes, Name, dob_level, name_levels
 from dancu.sync.matching.model import Model, decide, learn, score
 from dancu.sync.matching.scoring import Person, compare, rank
+from dancu.sync.matching.stage_b import record_person, resident_person
 from dancu.sync.sources import BUILT_IN
 from dancu.synth import names as synth_names
 
@@ -148,3 +151,77 @@ def test_learnt_weights_follow_the_confirmed_pairs() -> None:
     assert learnt.weight("dob", "year") > default.weight("dob", "year")
     assert learnt.m["dob"]["exact"] < default.m["dob"]["exact"]
     assert Model.from_json(learnt.to_json()) == learnt
+
+
+# -- communes before and after 1 July 2025 --------------------------------------------------------------------
+
+_PAIRS = [(r["from_code"], r["to_code"])
+          for r in read_rows(DATA_DIR / catalog_names.mapping_file(catalog_names.COMMUNE_63_TO_2025))]
+_CURRENT = [r["code"] for r in read_rows(DATA_DIR / catalog_names.catalog_file(catalog_names.COMMUNE))]
+COMMUNES = Communes(_PAIRS, _CURRENT)
+_WENT: dict[str, set[str]] = {}
+for _old, _new in _PAIRS:
+    _WENT.setdefault(_old, set()).add(_new)
+
+
+def in_commune(name: str, code: str | None, communes: Communes = COMMUNES) -> Person:
+    """A resident as stage (b) reads one from the registry (``RESIDENT_FIELDS``), living in ``code``."""
+    return resident_person((1, name, 1990, 5, 17, "1", "01", "01", code, code, None), communes)
+
+
+def writing(name: str, code: str | None, communes: Communes = COMMUNES) -> Person:
+    """A sector record as stage (a) keeps it (``detail.record``), giving commune ``code``."""
+    record = record_person({"full_name": name, "dob_year": 1990, "dob_month": 5, "dob_day": 17, "sex": "1",
+                            "province": "01", "commune": code}, lambda c: c, communes)
+    assert record is not None
+    return record
+
+
+@given(st.sampled_from(_PAIRS), names)
+def test_an_old_commune_code_agrees_with_each_commune_it_went_to(pair: tuple[str, str], name: str) -> None:
+    old, new = pair
+    record = writing(name, old)
+    assert set(record.communes) >= _WENT[old]
+    assert compare(record, in_commune(name, new))[0]["commune"] == "same"
+    # A resident still holding the old code (registry data from before the reform) agrees too.
+    assert compare(record, in_commune(name, old))[0]["commune"] == "same"
+
+
+@given(st.sampled_from(sorted(_WENT)), st.sampled_from(_CURRENT))
+def test_an_old_commune_code_disagrees_with_every_other_commune(old: str, other: str) -> None:
+    elsewhere = compare(writing("Lê Văn An", old), in_commune("Lê Văn An", other))[0]["commune"]
+    assert elsewhere == ("same" if other in _WENT[old] or other == old else "different")
+
+
+def test_commune_codes_before_and_after_2025() -> None:
+    communes = Communes([("00001", "00097"), ("00004", "00004"), ("00019", "00004"), ("00019", "00070")],
+                        ["00004", "00070", "00097"])
+    assert communes.record("00001") == ("00097",) and communes.is_old("00001")  # Phúc Xá: no current code 00001
+    assert communes.record("00019") == ("00004", "00070") and communes.is_old("00019")
+    assert communes.record("00004") == ("00004",) and not communes.is_old("00004")  # kept by Ba Đình
+    assert communes.record("00097") == ("00097",) and communes.record("12345") == ("12345",)
+    assert communes.record(None) == () == communes.resident(None, "")
+    # The registry holds current codes: a resident's 00004 is Ba Đình, not also what old 00004 became.
+    assert communes.resident("00004", "00001") == ("00004", "00097")
+    assert communes.resident("00019", "00004") == ("00004", "00070")
+    assert bool(communes) and not NO_COMMUNES and NO_COMMUNES.record("00001") == ("00001",)
+
+
+def test_without_the_mapping_commune_codes_compare_as_given() -> None:
+    record = writing("Lê Văn An", "00001", NO_COMMUNES)
+    assert compare(record, in_commune("Lê Văn An", "00097", NO_COMMUNES))[0]["commune"] == "different"
+    assert compare(record, in_commune("Lê Văn An", "00001", NO_COMMUNES))[0]["commune"] == "same"
+    assert "commune" not in compare(record, in_commune("Lê Văn An", None))[0]
+    assert "commune" not in compare(writing("Lê Văn An", None), in_commune("Lê Văn An", "00097"))[0]
+
+
+def test_an_old_commune_code_separates_namesakes_of_neighbouring_communes() -> None:
+    model = Model.default()
+    record = writing("Nguyễn Văn Khiêm", "00001")  # Phúc Xá, now in Phường Hồng Hà (00097)
+    ranked = [s for s, _ in rank(model, record, [(1, in_commune("Nguyễn Văn Khiêm", "00004")),
+                                                 (2, in_commune("Nguyễn Văn Khiêm", "00097"))], {})]
+    assert ranked[0].resident_id == 2 and decide(model, ranked) == ("linked", None)
+    plain = writing("Nguyễn Văn Khiêm", "00001", NO_COMMUNES)
+    tied = [s for s, _ in rank(model, plain, [(1, in_commune("Nguyễn Văn Khiêm", "00004", NO_COMMUNES)),
+                                              (2, in_commune("Nguyễn Văn Khiêm", "00097", NO_COMMUNES))], {})]
+    assert decide(model, tied) == ("review", "ambiguous_candidates")

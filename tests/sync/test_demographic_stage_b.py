@@ -129,6 +129,33 @@ def test_namesakes_in_the_same_commune_go_to_review_never_a_silent_link(database
     assert {"weight", "level"} <= set(match["fields"]["dob"])
 
 
+def test_an_old_commune_code_links_to_the_resident_of_the_commune_it_became(database: Database) -> None:
+    """Namesakes born the same day in two neighbouring wards: a record giving the pre-2025 commune of one of them
+    (00001 Phường Phúc Xá, since 1 July 2025 part of Phường Hồng Hà 00097) links to her; compared as given, the
+    old code agrees with neither and the pair stays a tie for review."""
+    from dancu.sync.matching.fields import NO_COMMUNES
+
+    name = f"Hứa Thị {factories.token()}"
+    [in_hong_ha] = twins(database, name, (17,), commune="00097")
+    [in_ba_dinh] = twins(database, name, (17,), commune="00004")
+    keys(database)
+    record = {"full_name": name, "dob_year": 1992, "dob_month": 3, "dob_day": 17, "sex": "2", "commune": "00001"}
+    with database.raw_connection() as conn:
+        job_id = stage_b_job(conn, new_source(), [record])
+        assert run_stage_b(conn, job_id) == {"linked": 1}
+        plain = stage_b_job(conn, new_source(), [record])
+        run_stage_b(conn, plain, communes=NO_COMMUNES)
+        conn.commit()
+        outcome, rid, reasons, detail = outcomes(conn, job_id)[2]
+        as_given = outcomes(conn, plain)[2]
+    assert (outcome, rid) == ("linked", in_hong_ha)
+    assert "commune_old_code" in reasons and "demographic" in reasons
+    assert detail["match"]["fields"]["commune"]["level"] == "same"
+    assert as_given[0] == "review" and as_given[2][-1] == "ambiguous_candidates"
+    assert {c["resident_id"] for c in as_given[3]["candidates"]} >= {in_hong_ha, in_ba_dinh}
+    assert all(c["fields"]["commune"]["level"] == "different" for c in as_given[3]["candidates"])
+
+
 def test_a_conflict_with_an_existing_value_goes_to_review(database: Database) -> None:
     name = f"Quách Văn {factories.token()}"
     [rid] = twins(database, name, (14,))

@@ -1,10 +1,12 @@
 """One-off generator of the larger data files; not used at run time (see data/SOURCES.md).
 
-``python -m dancu.catalogs.build_data REFERENCE_DIR [VIETNAM_PROVINCES_PATH]`` rewrites
-ethnic_group*.csv, religion.csv, province*.csv from the project's reference CSVs, country.csv from
-``pycountry`` (iso-codes, with its Vietnamese gettext catalogue) and communes_2025.csv from the data
-file of the ``vietnam-provinces`` package.  Neither package is a dependency of dancu: install them
-beside it only to regenerate.  Then run ``python -m dancu.catalogs.build_mapping``.
+``python -m dancu.catalogs.build_data REFERENCE_DIR [VIETNAM_PROVINCES_PATH [VIETNAMADMINUNITS_PATH]]``
+rewrites ethnic_group*.csv, religion.csv, province*.csv from the project's reference CSVs, country.csv from
+``pycountry`` (iso-codes, with its Vietnamese gettext catalogue), communes_2025.csv from the data file of the
+``vietnam-provinces`` package and communes_pre2025.csv from the data files of the ``vietnamadminunits``
+package (pass ``-`` for VIETNAM_PROVINCES_PATH to keep communes_2025.csv as it is).  None of these packages is
+a dependency of dancu: install or unpack them beside it only to regenerate.  Then run
+``python -m dancu.catalogs.build_mapping``.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 import csv
 import gettext
 import json
+import sqlite3
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from dancu.catalogs import names
-from dancu.catalogs.build_mapping import DATA_DIR, read_rows
+from dancu.catalogs.build_mapping import DATA_DIR, place_key, read_rows
 from dancu.kit.text import clean, fold
 
 HEADER = ("code", "name_vi", "name_en", "parent_code", "valid_from", "valid_to", "attrs")
@@ -147,14 +150,88 @@ def communes(package_dir: Path) -> None:
     write(names.COMMUNE, sorted(rows))
 
 
+_LEGACY = """SELECT wardCode, ward, wardType, provinceCode, districtCode, district,
+                     provinceKey || '_' || districtKey || '_' || wardKey
+              FROM admin_units_legacy WHERE wardCode IS NOT NULL ORDER BY wardCode"""
+_CURRENT = "SELECT provinceKey, wardKey, provinceCode, ward FROM admin_units"
+
+
+def communes_pre2025(package_dir: Path) -> None:
+    """communes_pre2025.csv: the communes in force until 2025-06-30, each with the 2025 communes it became.
+
+    From ``vietnamadminunits``' ``data/dataset.db`` (table ``admin_units_legacy``: the 63-province units with the
+    GSO codes; its five island districts without communes are left out) and ``data/converter_2025.json``
+    (``DICT_PROVINCE_WARD_NO_DIVIDED``: new commune → the old ones it took whole; ``DICT_PROVINCE_WARD_DIVIDED``:
+    old commune → the new ones it was divided between, one flagged ``isDefaultNewWard``).  The new communes are
+    named as communes_2025.csv names them (matched by province and :func:`place_key`), never by the package's
+    own codes, so ``build_mapping`` can join them to whatever codes communes_2025.csv holds.
+    """
+    with sqlite3.connect(f"file:{package_dir / 'data' / 'dataset.db'}?mode=ro", uri=True) as db:
+        legacy = db.execute(_LEGACY).fetchall()
+        current = {(p, w): (code, name) for p, w, code, name in db.execute(_CURRENT)}
+    converter = json.loads((package_dir / "data" / "converter_2025.json").read_text(encoding="utf-8"))
+    became, main = _successors(converter, _our_names(current))
+    rows = []
+    for code, name, kind, province, district_code, district, key in legacy:
+        targets = became.get(key, [])
+        if len(targets) != 1 and key not in main:
+            raise ValueError(f"old commune {code} {name!r}: unclear successors {targets}")
+        attrs: dict[str, Any] = {"kind": kind.lower(), "district": clean(district), "district_code": district_code}
+        if key in main:
+            first = main[key]
+            attrs |= {"became": [first, *sorted(set(targets) - {first})], "divided": True, "main": first}
+        else:
+            attrs["became"] = targets
+        rows.append(row(code, name, parent=province, valid_to=names.MERGER_2025.isoformat(), attrs=attrs))
+    write(names.COMMUNE_63, rows)
+
+
+def _our_names(current: dict[tuple[str, str], tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The package's (province key, ward key) of each new commune → its name in communes_2025.csv."""
+    ours = {(r["parent_code"], place_key(r["name_vi"])): r["name_vi"]
+            for r in read_rows(DATA_DIR / names.catalog_file(names.COMMUNE))}
+    found = {}
+    for key, (province, name) in current.items():
+        if (province, place_key(name)) not in ours:
+            raise ValueError(f"new commune {name!r} ({province}) is not in communes_2025.csv")
+        found[key] = ours[(province, place_key(name))]
+    return found
+
+
+def _successors(
+    converter: dict[str, Any], new_names: dict[tuple[str, str], str]
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """(old key → the names of the new communes it went to, old key → the main part of a divided one)."""
+    became: dict[str, list[str]] = {}
+    main: dict[str, str] = {}
+    for province_key, wards in converter["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
+        for ward_key, olds in wards.items():
+            for old in olds:
+                became.setdefault(old, []).append(new_names[(province_key, ward_key)])
+    for province_key, olds in converter["DICT_PROVINCE_WARD_DIVIDED"].items():
+        for old, targets in olds.items():
+            if old in became:
+                raise ValueError(f"old commune {old} is both whole and divided")
+            for target in targets:
+                name = new_names[(province_key, target["newWardKey"])]
+                became.setdefault(old, []).append(name)
+                if target["isDefaultNewWard"]:
+                    main[old] = name
+            if old not in main:
+                raise ValueError(f"divided old commune {old} has no main part")
+    return became, main
+
+
 def main(argv: list[str]) -> None:
     ref = Path(argv[0])
     ethnic(ref)
     religion(ref)
     provinces(ref)
     countries()
-    if len(argv) > 1:
+    if len(argv) > 1 and argv[1] != "-":
         communes(Path(argv[1]))
+    if len(argv) > 2:
+        communes_pre2025(Path(argv[2]))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@ the tests check that the committed mapping files equal what this module computes
   (foreigner) and 99 (unknown) have no 2008 counterpart and are left unmapped on purpose.
 * ``province_63->province``: each of the 63 provinces before 1 July 2025 to the one of 34 it merged into,
   from the ``merged_from`` attribute of each new province (QĐ 19/2025/QĐ-TTg, NQ 202/2025/QH15).
+* ``commune_63->commune``: each of the 10,035 communes before 1 July 2025 to every 2025 commune it became
+  (the ``became`` attribute of communes_pre2025.csv, names matched by :func:`place_key` within the province the
+  old province merged into).  Note ``whole`` — the old commune went entirely into that one —, or, for an old
+  commune divided between several, ``part_main`` (the source's pick by location) and ``part``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from dancu.kit.text import exact_key, fold
 DATA_DIR = Path(__file__).parent / "data"
 _PARENTHESISED = re.compile(r"\(([^)]*)\)")
 _SEPARATORS = re.compile(r"[\s\-'’]+")
+_PLACE_SEPARATORS = re.compile(r"[\s\-'’‘–—]+")
 
 # 1979 code -> 2008 code, for pairs whose names no normalisation reconciles.  Empty today: every
 # spelling difference (HMông/H'mông (Mèo), Co Lao/Cơ Lao, Gié Triêng/Giẻ-Triêng) is absorbed by folding,
@@ -45,6 +50,13 @@ class Pair:
 def name_key(name: str) -> str:
     """Loosest comparable form of an ethnic or place name: folded, no separators."""
     return _SEPARATORS.sub("", fold(name))
+
+
+def place_key(name: str) -> str:
+    """Comparable form of a commune name: :func:`exact_key` (case and tone placement ignored, every letter and
+    tone kept — Đồng Tâm and Đông Tâm stay apart) with hyphens, dashes and apostrophes read as spaces
+    ("Ea H'Leo" = "Ea H’Leo", "Chân Mây - Lăng Cô" = "Chân Mây – Lăng Cô")."""
+    return exact_key(_PLACE_SEPARATORS.sub(" ", name))
 
 
 def _strict_key(name: str) -> str:
@@ -108,6 +120,30 @@ def province_pairs(old: Iterable[Mapping[str, str]], new: Iterable[Mapping[str, 
     return sorted(pairs, key=lambda p: p.from_code)
 
 
+def commune_pairs(
+    old: Iterable[Mapping[str, str]], new: Iterable[Mapping[str, str]], provinces: Mapping[str, str]
+) -> list[Pair]:
+    """Each old commune to every new commune its ``became`` attribute names, looked up in the new province
+    (``provinces``: old province code → new) that its old province merged into; raise on a name not found."""
+    by_name: dict[tuple[str, str], str] = {}
+    for row in new:
+        key = (row["parent_code"], place_key(row["name_vi"]))
+        if key in by_name:
+            raise ValueError(f"two communes named {row['name_vi']!r} in province {row['parent_code']}")
+        by_name[key] = row["code"]
+    pairs = []
+    for row in old:
+        attrs = json.loads(row["attrs"])
+        province = provinces[row["parent_code"]]
+        for name in attrs["became"]:
+            code = by_name.get((province, place_key(name)))
+            if code is None:
+                raise ValueError(f"old commune {row['code']}: {name!r} is not a commune of province {province}")
+            note = "whole" if not attrs.get("divided") else "part_main" if name == attrs["main"] else "part"
+            pairs.append(Pair(row["code"], code, note))
+    return sorted(pairs, key=lambda p: (p.from_code, p.to_code))
+
+
 def write_pairs(path: Path, pairs: Iterable[Pair]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -116,12 +152,16 @@ def write_pairs(path: Path, pairs: Iterable[Pair]) -> None:
 
 
 def compute(data_dir: Path = DATA_DIR) -> dict[str, list[Pair]]:
-    def rows(name: str) -> list[dict[str, str]]:
-        return read_rows(data_dir / f"{name}.csv")
+    def rows(catalog: str) -> list[dict[str, str]]:
+        return read_rows(data_dir / names.catalog_file(catalog))
 
+    provinces = province_pairs(rows(names.PROVINCE_63), rows(names.PROVINCE))
     return {
         names.ETHNIC_1979_TO_2008: ethnic_pairs(rows(names.ETHNIC_GROUP_1979), rows(names.ETHNIC_GROUP)),
-        names.PROVINCE_63_TO_34: province_pairs(rows(names.PROVINCE_63), rows(names.PROVINCE)),
+        names.PROVINCE_63_TO_34: provinces,
+        names.COMMUNE_63_TO_2025: commune_pairs(
+            rows(names.COMMUNE_63), rows(names.COMMUNE), {p.from_code: p.to_code for p in provinces}
+        ),
     }
 
 

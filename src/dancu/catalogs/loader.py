@@ -31,8 +31,10 @@ SOURCES: dict[str, str] = {
     names.PROVINCE_63: "Thông tư 07/2016/TT-BCA Phụ lục 1",
     names.PROVINCE: "QĐ 19/2025/QĐ-TTg; NQ 202/2025/QH15",
     names.COMMUNE: "Cục Thống kê (NSO) list of communes from 2025-07-01",
+    names.COMMUNE_63: "GSO list of communes until 2025-06-30 (via vietnamadminunits 1.0.4)",
     names.ETHNIC_1979_TO_2008: "dancu build_mapping (name matching)",
     names.PROVINCE_63_TO_34: "NQ 202/2025/QH15 (merged provinces)",
+    names.COMMUNE_63_TO_2025: "2025 resolutions of the NA Standing Committee on communes (via vietnamadminunits 1.0.4)",
 }
 
 

@@ -17,6 +17,7 @@ from dancu.errors import field_error
 
 _CACHE: dict[tuple[int, date], CatalogLookup] = {}
 _CACHE_SIZE = 8
+PART = "part"  # mapping note: a part of the old unit went to this new one, and it is not the main part
 _LOCK = threading.Lock()
 
 
@@ -37,10 +38,11 @@ class CatalogLookup:
         self.on = on
         entries = list(entries)
         self._catalogs = _index(entries, on)
-        mappings: dict[str, dict[str, str]] = defaultdict(dict)
-        for mapping, from_code, to_code, _note in pairs:
-            mappings[mapping].setdefault(from_code, to_code)
-        self._mappings = dict(mappings)
+        found: dict[str, dict[str, list[tuple[str, str | None]]]] = defaultdict(lambda: defaultdict(list))
+        for mapping, from_code, to_code, note in pairs:
+            found[mapping][from_code].append((to_code, note))
+        self._targets = {m: {code: _main_first(targets) for code, targets in by_code.items()}
+                         for m, by_code in found.items()}
         self._id_place_codes = frozenset(
             str(e.attrs["id_code"]) for e in _entries_of(entries, names.PROVINCE_63) if "id_code" in e.attrs
         )
@@ -91,7 +93,22 @@ class CatalogLookup:
         return self._id_place_codes
 
     def map_code(self, mapping: str, code: str) -> str | None:
-        return self._mappings.get(mapping, {}).get(code)
+        """The one code ``code`` became; for an old commune divided between several new ones, the main part
+        (note ``part_main``) — use :meth:`map_codes` where every part counts."""
+        targets = self._targets.get(mapping, {}).get(code)
+        return targets[0] if targets else None
+
+    def map_codes(self, mapping: str, code: str) -> tuple[str, ...]:
+        """Every code ``code`` became (one-to-many: a divided commune), the main one first; empty if unmapped."""
+        return self._targets.get(mapping, {}).get(code, ())
+
+
+def _main_first(targets: list[tuple[str, str | None]]) -> tuple[str, ...]:
+    """Target codes with the main one first: the first not noted ``part`` (``whole``, ``part_main``, or a
+    one-to-one mapping's own note), else the first; the others keep their order (by code)."""
+    main = next((i for i, (_code, note) in enumerate(targets) if note != PART), 0)
+    codes = [code for code, _note in targets]
+    return (codes[main], *codes[:main], *codes[main + 1:])
 
 
 def _entries_of(entries: Iterable[EntryRow], catalog: str) -> list[EntryRow]:

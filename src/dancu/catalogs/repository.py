@@ -105,25 +105,27 @@ def entries(
     return [EntryRow(*row) for row in session.execute(query)]
 
 
+_UPSERT_BATCH = 5_000  # rows per INSERT: 9 parameters a row, PostgreSQL allows 65,535 per statement
+
+
 def upsert_entries(session: Session, version_id: int, rows: Sequence[EntryRow]) -> None:
-    if not rows:
-        return
-    values = [{**r.__dict__, "version_id": version_id} for r in rows]
-    statement = pg_insert(CatalogEntry).values(values)
-    excluded = statement.excluded
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[CatalogEntry.catalog, CatalogEntry.code, CatalogEntry.valid_from],
-            set_={
-                "valid_to": excluded.valid_to,
-                "name_vi": excluded.name_vi,
-                "name_en": excluded.name_en,
-                "parent_code": excluded.parent_code,
-                "attrs": excluded.attrs,
-                "version_id": excluded.version_id,
-            },
+    for start in range(0, len(rows), _UPSERT_BATCH):
+        values = [{**r.__dict__, "version_id": version_id} for r in rows[start : start + _UPSERT_BATCH]]
+        statement = pg_insert(CatalogEntry).values(values)
+        excluded = statement.excluded
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[CatalogEntry.catalog, CatalogEntry.code, CatalogEntry.valid_from],
+                set_={
+                    "valid_to": excluded.valid_to,
+                    "name_vi": excluded.name_vi,
+                    "name_en": excluded.name_en,
+                    "parent_code": excluded.parent_code,
+                    "attrs": excluded.attrs,
+                    "version_id": excluded.version_id,
+                },
+            )
         )
-    )
 
 
 def close_entries(session: Session, catalog: str, keys: Iterable[tuple[str, date]], on: date, version_id: int) -> None:

@@ -5,10 +5,14 @@ three strengths: ``exact`` (``kit.text.exact_key``: NFC, lower case, tone mark i
 ``folded`` (no diacritics, đ → d) and ``loose`` (folded, Võ → Vũ, Huỳnh → Hoàng, a final ``y`` after consonants
 read as ``i``: Vy/Vi, Ly/Li).  A record written family-name-last ("Hoà Vũ Thị") is compared in both orders
 and the better one kept (noted as ``reversed``).
+
+Place codes: a pre-2025 commune code stands for every 2025 commune it went to (:class:`Communes`, from the
+catalogue mapping ``commune_63->commune``), so an old code agrees with each of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -126,3 +130,60 @@ def code_level(record: str | None, *resident: str | None) -> str | None:
     if not record or not known:
         return None
     return "same" if record in known else "different"
+
+
+def codes_level(record: tuple[str | None, ...], resident: tuple[str | None, ...]) -> str | None:
+    """same (the two sides share a code) | different, or None (no contribution) when either side has none."""
+    known = [c for c in resident if c]
+    if not known or not any(record):
+        return None
+    return "same" if any(c in known for c in record if c) else "different"
+
+
+class Communes:
+    """What a commune code stands for, precomputed from the mapping of the communes before 1 July 2025 to the
+    communes since (``commune_63->commune``: one old commune to each new one it went to, whole or in part).
+
+    Old and new codes share one 5-digit space: most new communes kept the code of one of the old ones they
+    absorbed.  A *record*'s code (a sector file of either era) is read both ways: the current commune of that
+    code, if there is one, and every commune the old commune of that code went to.  A *resident*'s code (the
+    registry validates writes against the current list) is read as the current commune; only a code that is
+    no current commune's is read as an old one.  An unknown code stands for itself.  Pure dict look-ups.
+    """
+
+    __slots__ = ("_old_only", "_record")
+
+    def __init__(self, pairs: Iterable[tuple[str, str]] = (), current: Iterable[str] = ()) -> None:
+        successors: dict[str, list[str]] = {}
+        for old, new in pairs:
+            found = successors.setdefault(old, [])
+            if new not in found:
+                found.append(new)
+        now = frozenset(current)
+        self._record = {old: (old, *(c for c in new if c != old)) if old in now else tuple(new)
+                        for old, new in successors.items()}
+        self._old_only = {old: tuple(new) for old, new in successors.items() if old not in now}
+
+    def __bool__(self) -> bool:
+        return bool(self._record)
+
+    def record(self, code: str | None) -> tuple[str, ...]:
+        """The current communes a sector record's code may mean (empty for no code)."""
+        if not code:
+            return ()
+        return self._record.get(code) or (code,)
+
+    def resident(self, *codes: str | None) -> tuple[str, ...]:
+        """The current communes of a resident's codes (permanent, current residence), without repeats."""
+        out: list[str] = []
+        for code in codes:
+            if code:
+                out += [c for c in self._old_only.get(code, (code,)) if c not in out]
+        return tuple(out)
+
+    def is_old(self, code: str | None) -> bool:
+        """A pre-2025 commune's code that no current commune has (so it can only mean the old one)."""
+        return bool(code) and code in self._old_only
+
+
+NO_COMMUNES = Communes()

@@ -8,7 +8,9 @@ from typing import Any
 import orjson
 import psycopg
 
+from dancu.catalogs import names as catalog_names
 from dancu.db.bulk import copy_text
+from dancu.sync.matching.fields import Communes
 
 RESIDENT_FIELDS = ("r.resident_id, r.full_name, r.dob_year, r.dob_month, r.dob_day, r.sex, r.permanent_province, "
                    "r.current_province, r.permanent_commune, r.current_commune, r.death_kind")
@@ -123,6 +125,16 @@ def random_residents(cur: psycopg.Cursor[Any], count: int) -> list[tuple[Any, ..
     share = min(100.0, max(0.01, 100.0 * count / max(float(total[0]) if total else 1.0, 1.0)))
     return cur.execute(f"SELECT {RESIDENT_FIELDS} FROM resident r TABLESAMPLE SYSTEM (%s) REPEATABLE (7) LIMIT %s",
                        (share, count)).fetchall()
+
+
+def communes(cur: psycopg.Cursor[Any]) -> Communes:
+    """The catalogue mapping of pre-2025 communes to 2025 communes, and the codes of the communes in force today
+    (both empty where the catalogues are not loaded: codes then compare as given)."""
+    pairs = cur.execute("SELECT from_code, to_code FROM catalog_mapping WHERE mapping = %s ORDER BY from_code, to_code",
+                        (catalog_names.COMMUNE_63_TO_2025,)).fetchall()
+    current = cur.execute("SELECT code FROM catalog_entry WHERE catalog = %s AND valid_from <= current_date"
+                          " AND (valid_to IS NULL OR valid_to > current_date)", (catalog_names.COMMUNE,)).fetchall()
+    return Communes(((str(a), str(b)) for a, b in pairs), (str(c) for (c,) in current))
 
 
 def load_model(cur: psycopg.Cursor[Any], source: str) -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dancu.sync.matching.fields import Dob, Name, code_level, dob_level, name_levels
+from dancu.sync.matching.fields import Dob, Name, code_level, codes_level, dob_level, name_levels
 from dancu.sync.matching.model import Levels, Model, Scored, score
 
 TermFrequencies = Mapping[str, Mapping[str, float]]  # "given"/"family" -> folded name -> share of residents
@@ -14,6 +14,9 @@ TermFrequencies = Mapping[str, Mapping[str, float]]  # "given"/"family" -> folde
 
 @dataclass(frozen=True, slots=True)
 class Person:
+    """``provinces``: the record's (2025) province, or the resident's permanent and current ones;
+    ``communes``: every current commune the record's code may mean, or the resident's (``fields.Communes``)."""
+
     name: Name
     dob: Dob
     sex: str | None = None
@@ -29,7 +32,7 @@ def compare(record: Person, resident: Person) -> tuple[Levels, bool]:
     for field, level in (("sex", code_level(record.sex, resident.sex)),
                          ("province", code_level(record.provinces[0] if record.provinces else None,
                                                  *resident.provinces)),
-                         ("commune", code_level(record.communes[0] if record.communes else None, *resident.communes))):
+                         ("commune", codes_level(record.communes, resident.communes))):
         if level is not None:
             levels[field] = level
     return levels, turned

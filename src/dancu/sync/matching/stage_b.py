@@ -24,35 +24,40 @@ import psycopg
 from dancu.sync.matching import repository as repo
 from dancu.sync.matching import training
 from dancu.sync.matching.blocking import DEFAULT_CAP, record_keys
-from dancu.sync.matching.fields import Name
+from dancu.sync.matching.fields import NO_COMMUNES, Communes, Name
 from dancu.sync.matching.model import Model, Scored, decide
 from dancu.sync.matching.scoring import Person, TermFrequencies, explain, rank
 from dancu.sync.sources import Source
 
 BATCH = 10_000
 TOP = 3  # candidates kept in a review item
+COMMUNE_OLD_CODE = "commune_old_code"  # note: the record's commune is a pre-2025 code, compared as what it became
 ProvinceMap = Callable[[str], str | None]
 
 
 def run_stage_b(conn: psycopg.Connection, job_id: int, *, source: Source | None = None, batch: int = BATCH,
                 cap: int = DEFAULT_CAP, provinces: ProvinceMap | None = None,
-                model: Model | None = None) -> dict[str, int]:
+                model: Model | None = None, communes: Communes | None = None) -> dict[str, int]:
     """Match this job's records whose ID is missing, unknown or points at someone the record does not describe
     (``repository.id_failed``); returns the counts per outcome of the whole job's stage (b).
 
     ``source`` (the job's declaration) lets the model learn from the file's ID-confirmed lines; ``provinces``
-    maps an old 63-province code to its 2025 code (stage (a) already did, so the default keeps codes as they are).
+    maps an old 63-province code to its 2025 code (stage (a) already did, so the default keeps codes as they are);
+    ``communes`` reads a commune code before or after 2025 (default: the catalogue mapping ``commune_63->commune``
+    as loaded in the database; stage (a) keeps a record's commune as given).
     """
     with conn.cursor() as cur:
         params, report = repo.job_params(cur, job_id)
         tf: TermFrequencies = repo.load_model(cur, repo.TF_SOURCE) or {}
+        if communes is None:
+            communes = repo.communes(cur)
         repo.refresh_statistics(cur)
     conn.commit()
     state = dict(report.get("stage_b") or {"after": 0, "counts": {}, "capped_keys": 0, "seconds": 0.0})
     to_province = provinces or _same
     if model is None:
         model = Model.from_json(state["model"]) if "model" in state else training.prepare(conn, job_id, source,
-                                                                                          to_province)
+                                                                                          to_province, communes)
     state["model"] = model.to_json()
     apply = _links_applier()
     claimed: dict[int, str | None] = {}  # resident -> sector value linked by this run (duplicates go to review)
@@ -62,7 +67,8 @@ def run_stage_b(conn: psycopg.Connection, job_id: int, *, source: Source | None 
             rows = repo.pending(cur, job_id, int(state["after"]), batch)
             if not rows:
                 break
-            outcomes = _match_batch(cur, model, rows, params["sector_key"], cap, tf, to_province, state, claimed)
+            outcomes = _match_batch(cur, model, rows, params["sector_key"], cap, tf, to_province, communes, state,
+                                    claimed)
             repo.update_records(cur, job_id, outcomes)
             state["after"] = int(rows[-1][0])
             counts: Counter[str] = Counter(state["counts"])
@@ -75,8 +81,9 @@ def run_stage_b(conn: psycopg.Connection, job_id: int, *, source: Source | None 
     return {str(k): int(v) for k, v in state["counts"].items()}
 
 
-def record_person(record: dict[str, Any], to_province: ProvinceMap) -> Person | None:
-    """The record as stage (a) kept it in ``detail.record`` (either shape: split dob fields or one date text)."""
+def record_person(record: dict[str, Any], to_province: ProvinceMap, communes: Communes = NO_COMMUNES) -> Person | None:
+    """The record as stage (a) kept it in ``detail.record`` (either shape: split dob fields or one date text);
+    its commune as every current commune the code may mean (an old code: those it went to)."""
     name = record.get("full_name") or ""
     if "dob_year" in record:
         dob = (record.get("dob_year"), record.get("dob_month"), record.get("dob_day"))
@@ -87,24 +94,25 @@ def record_person(record: dict[str, Any], to_province: ProvinceMap) -> Person | 
         return None
     province = record.get("province")
     return Person(Name.parse(name), dob, record.get("sex"), (to_province(province) if province else None,),
-                  (record.get("commune"),))
+                  communes.record(record.get("commune")))
 
 
-def resident_person(row: tuple[Any, ...]) -> Person:
+def resident_person(row: tuple[Any, ...], communes: Communes = NO_COMMUNES) -> Person:
     """From ``repository.RESIDENT_FIELDS`` (resident_id first)."""
     return Person(Name.parse(row[1], cleaned=True), (row[2], row[3], row[4]), row[5], (row[6], row[7]),
-                  (row[8], row[9]))
+                  communes.resident(row[8], row[9]))
 
 
 def _match_batch(cur: psycopg.Cursor[Any], model: Model, rows: list[tuple[Any, ...]], sector_key: str, cap: int,
-                 tf: TermFrequencies, to_province: ProvinceMap, state: dict[str, Any],
+                 tf: TermFrequencies, to_province: ProvinceMap, communes: Communes, state: dict[str, Any],
                  claimed: dict[int, str | None]) -> list[Outcome]:
     records: list[_Pending] = []
     probes: list[tuple[int, int]] = []
     for line_no, sector_value, detail, outcome, resident_id, reasons in rows:
         raw = dict(detail.get("record") or {})
-        person = record_person(raw, to_province)
-        records.append(_Pending(int(line_no), person, sector_value, outcome, resident_id, list(reasons)))
+        person = record_person(raw, to_province, communes)
+        notes = [COMMUNE_OLD_CODE] if communes.is_old(raw.get("commune")) and COMMUNE_OLD_CODE not in reasons else []
+        records.append(_Pending(int(line_no), person, sector_value, outcome, resident_id, [*reasons, *notes]))
         if person is not None:
             probes += [(int(line_no), k) for k in record_keys(" ".join(person.name.folded), person.dob, person.sex,
                                                               person.provinces[0], folded=True)]
@@ -115,7 +123,7 @@ def _match_batch(cur: psycopg.Cursor[Any], model: Model, rows: list[tuple[Any, .
     people: dict[int, Person] = {}
     for row in rows_found:
         rid = int(row[1])
-        person = people.get(rid) or people.setdefault(rid, resident_person(row[1:]))
+        person = people.get(rid) or people.setdefault(rid, resident_person(row[1:], communes))
         found.setdefault(int(row[0]), []).append((rid, person, row[11], row[12]))
     return [_decide_one(model, p, found.get(p.line, []), tf, claimed) for p in records]
 

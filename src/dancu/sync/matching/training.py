@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 
 from dancu.sync.matching import repository as repo
-from dancu.sync.matching.fields import Name
+from dancu.sync.matching.fields import NO_COMMUNES, Communes, Name
 from dancu.sync.matching.model import Levels, Model, learn
 from dancu.sync.matching.records import Normaliser
 from dancu.sync.matching.sample import head_records
@@ -33,7 +33,8 @@ U_RESIDENTS = 150
 ProvinceMap = Callable[[str], str | None]
 
 
-def prepare(conn: psycopg.Connection, job_id: int, source: Source | None, provinces: ProvinceMap) -> Model:
+def prepare(conn: psycopg.Connection, job_id: int, source: Source | None, provinces: ProvinceMap,
+            communes: Communes = NO_COMMUNES) -> Model:
     from dancu.sync.matching.stage_b import record_person, resident_person
 
     with conn.transaction(), conn.cursor() as cur:
@@ -44,9 +45,9 @@ def prepare(conn: psycopg.Connection, job_id: int, source: Source | None, provin
             return base
         confirmed = confirmed_pairs(cur, job_id, source, Path(params.get("file", "")), provinces)
         matches = [compare(rec, res)[0] for rec, res in confirmed]
-        records = [record_person(dict(d.get("record") or {}), provinces) for _l, _v, d, *_ in
+        records = [record_person(dict(d.get("record") or {}), provinces, communes) for _l, _v, d, *_ in
                    repo.pending(cur, job_id, 0, U_RECORDS)]
-        residents = [resident_person(r) for r in repo.random_residents(cur, U_RESIDENTS)]
+        residents = [resident_person(r, communes) for r in repo.random_residents(cur, U_RESIDENTS)]
         randoms = list(_random_levels([r for r in records if r is not None], residents))
         if len(matches) >= MIN_CONFIRMED:
             model = learn(base, matches, randoms)
