@@ -191,12 +191,14 @@ def me(request: Request, session: DbSession) -> Response:
     record = views.record_of(session, who.personal_id) if isinstance(who, Viewer) else None
     if not isinstance(who, Viewer) or record is None:
         return who if isinstance(who, Response) else go("/citizen/portal")
-    rows = views.rows(record, lang(request), CatalogLookup.load(session), level=who.level)
+    names = CatalogLookup.load(session)
+    rows = views.rows(record, lang(request), names, level=who.level)
     _log(request, who, views.disclosed_fields(record, who.level), "view record")
     full = levels.allows(who.level, Action.VIEW_RECORD)
     mine = corrections.list_requests(session, None, who.personal_id) if full else []
     return page(request, session, "record.html", who.portal, rows=rows,
                 household=record.household if levels.allows(who.level, Action.HOUSEHOLD) else None,
+                relation=lambda code: views.described("relation_to_head", code, names) if code else "",
                 requests=mine, fields=[r.field for r in rows],
                 notice=request.query_params.get("sent") and translator(lang(request))["correction_sent"])
 

@@ -17,12 +17,16 @@ from dancu.citizen.portal.i18n import field_label
 from dancu.citizen.portal.levels import FULL, visible_fields
 from dancu.registry import repository as registry
 from dancu.registry.queries import read_record
-from dancu.registry.schemas import ResidentRecord
+from dancu.registry.schemas import ResidentFields, ResidentRecord
 
 # DejaVu Sans ships with the package (free licence, DejaVu-LICENSE.txt beside it): PDFs render Vietnamese on
 # any machine, with no system font to install.
 FONT_CANDIDATES = (Path(__file__).parent / "fonts" / "DejaVuSans.ttf",
                    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"))
+
+
+# The order of Luật Căn cước 2023 Điều 9 (the registry's schema), not the storage order.
+_ORDER = {name: n for n, name in enumerate(ResidentFields.model_fields)}
 
 
 @dataclass(frozen=True)
@@ -60,8 +64,21 @@ class CodeNames(Protocol):
     def name(self, catalog: str, code: str) -> str | None: ...
 
 
+DATE_FIELDS = frozenset({"date_of_birth", "death_date"})
+_ID_CARD_KINDS = {"can_cuoc": "Thẻ căn cước", "cccd": "Thẻ CCCD", "cmnd12": "CMND 12 số"}
+
+
 def described(field: str, value: Any, names: CodeNames | None) -> str:
-    """The value as shown: a code followed by its catalogue name when there is one."""
+    """The value as a citizen reads it: a code followed by its catalogue name, dates day first, relatives and
+    cards one per line — never raw JSON."""
+    if field in DATE_FIELDS and isinstance(value, str):
+        return vietnamese_date(value)
+    if field == "relatives" and isinstance(value, list):
+        return "\n".join(_relative(r, names) for r in value if isinstance(r, dict))
+    if field == "id_cards" and isinstance(value, list):
+        return "\n".join(_card(c) for c in value if isinstance(c, dict))
+    if isinstance(value, dict):
+        return "\n".join(f"{k}: {shown(v)}" for k, v in value.items() if v not in (None, ""))
     text = shown(value)
     if names is None or not isinstance(value, str) or field not in FIELD_CATALOGS:
         return text
@@ -69,11 +86,34 @@ def described(field: str, value: Any, names: CodeNames | None) -> str:
     return f"{label} ({value})" if label else text
 
 
+def vietnamese_date(value: str) -> str:
+    """``1985-04-12`` → ``12/04/1985``, ``1985-04`` → ``04/1985``, ``1985`` stays (partial dates as recorded)."""
+    parts = value.split("-")
+    return "/".join(reversed(parts)) if all(p.isdigit() for p in parts) else value
+
+
+def _relative(relative: dict[str, Any], names: CodeNames | None) -> str:
+    kind = str(relative.get("kind", ""))
+    label = (names.name("relative_kind", kind) if names else None) or kind
+    who = str(relative.get("full_name", ""))
+    number = relative.get("personal_id") or relative.get("old_id_number")
+    return f"{label}: {who}" + (f" ({number})" if number else "")
+
+
+def _card(card: dict[str, Any]) -> str:
+    kind = _ID_CARD_KINDS.get(str(card.get("kind")), str(card.get("kind", "")))
+    issued = vietnamese_date(str(card["issued_on"])) if card.get("issued_on") else ""
+    until = vietnamese_date(str(card["valid_until"])) if card.get("valid_until") else ""
+    return " — ".join(p for p in (f"{kind} {card.get('number') or ''}".strip(), issued and f"cấp {issued}",
+                                  str(card.get("issued_by") or ""), until and f"đến {until}") if p)
+
+
 def rows(record: ResidentRecord, lang: str, names: CodeNames | None = None, level: int = FULL) -> list[Row]:
     """The fields ``level`` may see, each with its source and update time."""
     provenance = record.resident.provenance or {}
     out = []
-    for field, value in visible_fields(level, record.resident.fields).items():
+    fields = visible_fields(level, record.resident.fields)
+    for field, value in sorted(fields.items(), key=lambda item: _ORDER.get(item[0], len(_ORDER))):
         # bulk-loaded records carry one provenance entry for every field ("*")
         stamp = provenance.get(field) or (provenance.get("*") if value not in (None, "", [], {}) else None) or {}
         out.append(Row(field, field_label(field, lang), described(field, value, names), str(stamp.get("source", "")),
