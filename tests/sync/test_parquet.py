@@ -22,7 +22,7 @@ from dancu.db import Database
 from dancu.sync import checkpoints, chunks, jobs, parquet, testdata
 from dancu.sync.errors import NoKnownColumn, UnreadableFile, UnsupportedColumn
 from dancu.sync.sources import Source
-from tests.sync.conftest import new_source
+from tests.sync.conftest import WriteFile, new_source
 from tests.sync.test_jobs import _records, _values
 from tests.sync.test_kill import _toml
 
@@ -223,3 +223,17 @@ def test_memory_stays_bounded_whatever_the_file_size(tmp_path: Path) -> None:
     assert big[0] < small[0] * 1.2 + 200_000, (small, big)
     assert big[1] < small[1] * 1.2 + 200_000, (small, big)
     assert big[0] < 3_000_000 and big[1] < 8_000_000, big
+
+
+def test_model_training_reads_the_same_first_records_from_parquet_as_from_csv(
+        population: list[testdata.TrueResident], source: Source, write_file: WriteFile) -> None:
+    from dancu.sync.matching import sample
+
+    items = list(testdata.generate(population[:120], source, seed=21, noise_rate=0.4))
+    columns = source.input_columns()
+    def read(suffix: str) -> list[tuple[int, tuple[str | None, ...]]]:  # empty and absent both mean "not given"
+        path = write_file(source, items, suffix)
+        return [(line, tuple(v or None for v in values)) for line, values in sample.head_records(path, columns, 100)]
+
+    from_csv = read(".csv")
+    assert len(from_csv) == 100 and read(".parquet") == from_csv

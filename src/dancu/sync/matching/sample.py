@@ -13,8 +13,14 @@ Values = tuple[str | None, ...]
 
 
 def head_records(path: Path, columns: tuple[str | None, ...], limit: int) -> Iterator[tuple[int, Values]]:
-    if path.suffix.lower() == ".csv":
+    """``columns`` in the order of ``Source.input_columns()`` (the personal ID's column first)."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
         yield from _csv(path, columns, limit)
+    elif suffix == ".parquet":
+        from dancu.sync import parquet  # pyarrow only when a Parquet file is read
+
+        yield from parquet.head_records(path, columns, limit, personal_id=columns[0])
     else:
         yield from _jsonl(path, columns, limit)
 
