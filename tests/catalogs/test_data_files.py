@@ -152,6 +152,38 @@ def test_known_commune_successors() -> None:
                        "Phường Văn Miếu - Quốc Tử Giám": "part", "Phường Ô Chợ Dừa": "part"}
 
 
+def test_commune_codes_are_the_official_ones_not_the_draft() -> None:
+    """communes_2025.csv once carried the NSO's draft codes (vietnam-provinces 2025.10.1): 123 of them differ from
+    the official list (vietnamadminunits 1.0.4, vietnam-provinces 2026.9.0), nine draft codes naming another
+    commune.  A regression to the draft list fails here."""
+    new = {r["code"]: (r["parent_code"], r["name_vi"]) for r in rows(names.COMMUNE)}
+    official = {
+        "00082": ("01", "Phường Cửa Nam"),  # draft 00073
+        "00226": ("01", "Phường Văn Miếu - Quốc Tử Giám"),  # draft 00196; draft 00226 was Kim Liên
+        "00229": ("01", "Phường Kim Liên"),
+        "00331": ("01", "Phường Hoàng Mai"),  # draft 00319; draft 00331 was Yên Sở
+        "00340": ("01", "Phường Yên Sở"),
+        "01537": ("04", "Xã Lý Quốc"),  # draft 01537 Vinh Quý, 01558 Lý Quốc, 01561 Hạ Lang
+        "01558": ("04", "Xã Hạ Lang"),
+        "01561": ("04", "Xã Vinh Quý"),
+        "13285": ("37", "Phường Phủ Lý"),  # draft 13291, now Phù Vân
+        "00004": ("01", "Phường Ba Đình"),  # unchanged ones
+        "26743": ("79", "Phường Bến Thành"),
+    }
+    assert {code: new.get(code) for code in official} == official
+    assert not {"00073", "00130", "00196", "00319"} & set(new)  # draft-only codes
+
+
+def test_each_2025_commune_carries_the_code_of_an_old_commune_it_took_in() -> None:
+    """The NSO's rule for the 2025 codes, which the draft list broke ten times: every new commune keeps the code of
+    one of the old communes it was made of, except the five special zones made of island districts."""
+    took = {(r["to_code"], r["from_code"]) for r in read_rows(DATA_DIR / names.mapping_file(names.COMMUNE_63_TO_2025))}
+    new = {r["code"]: r["name_vi"] for r in rows(names.COMMUNE)}
+    others = {code: name for code, name in new.items() if (code, code) not in took}
+    assert others == {"11948": "Đặc khu Bạch Long Vĩ", "19742": "Đặc khu Cồn Cỏ", "20333": "Đặc khu Hoàng Sa",
+                      "21548": "Đặc khu Lý Sơn", "26732": "Đặc khu Côn Đảo"}
+
+
 def test_place_key_ignores_apostrophe_dash_and_tone_placement_only() -> None:
     assert build_mapping.place_key("Xã Ea H'Leo") == build_mapping.place_key("Xã Ea H’Leo")
     assert build_mapping.place_key("Xã Chân Mây - Lăng Cô") == build_mapping.place_key("Xã Chân Mây – Lăng Cô")

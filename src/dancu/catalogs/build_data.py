@@ -3,9 +3,10 @@
 ``python -m dancu.catalogs.build_data REFERENCE_DIR [VIETNAM_PROVINCES_PATH [VIETNAMADMINUNITS_PATH]]``
 rewrites ethnic_group*.csv, religion.csv, province*.csv from the project's reference CSVs, country.csv from
 ``pycountry`` (iso-codes, with its Vietnamese gettext catalogue), communes_2025.csv from the data file of the
-``vietnam-provinces`` package and communes_pre2025.csv from the data files of the ``vietnamadminunits``
-package (pass ``-`` for VIETNAM_PROVINCES_PATH to keep communes_2025.csv as it is).  None of these packages is
-a dependency of dancu: install or unpack them beside it only to regenerate.  Then run
+``vietnam-provinces`` package (names, kinds, provinces) with the official codes of the ``vietnamadminunits``
+package, and communes_pre2025.csv from the data files of ``vietnamadminunits`` (pass ``-`` for
+VIETNAM_PROVINCES_PATH to keep communes_2025.csv's names; its codes are still corrected).  None of these
+packages is a dependency of dancu: install or unpack them beside it only to regenerate.  Then run
 ``python -m dancu.catalogs.build_mapping``.
 """
 
@@ -150,6 +151,40 @@ def communes(package_dir: Path) -> None:
     write(names.COMMUNE, sorted(rows))
 
 
+_CODES = "SELECT provinceCode, ward, wardCode FROM admin_units"
+
+
+def commune_codes(package_dir: Path) -> int:
+    """Give communes_2025.csv the NSO's official codes; return how many codes changed.
+
+    ``vietnam-provinces`` 2025.10.1, which communes_2025.csv was taken from, carries the NSO's *draft* codes.
+    The official code of each commune is read from ``vietnamadminunits``' ``data/dataset.db`` (table
+    ``admin_units``), matched by province and :func:`place_key`; names, kinds and provinces stay as they are.
+    Raises unless the two lists hold the same communes one to one and the new codes are distinct 5-digit codes.
+    """
+    with sqlite3.connect(f"file:{package_dir / 'data' / 'dataset.db'}?mode=ro", uri=True) as db:
+        official: dict[tuple[str, str], str] = {}
+        for province, name, code in db.execute(_CODES):
+            key = (province, place_key(name))
+            if key in official:
+                raise ValueError(f"vietnamadminunits names {name!r} twice in province {province}")
+            official[key] = code
+    communes = read_rows(DATA_DIR / names.catalog_file(names.COMMUNE))
+    recoded = []
+    for r in communes:
+        code = official.pop((r["parent_code"], place_key(r["name_vi"])), None)
+        if code is None:
+            raise ValueError(f"commune {r['code']} {r['name_vi']!r} ({r['parent_code']}) is not in vietnamadminunits")
+        recoded.append({**r, "code": code})
+    if official:
+        raise ValueError(f"communes of vietnamadminunits not in communes_2025.csv: {sorted(official)}")
+    codes = [r["code"] for r in recoded]
+    if len(set(codes)) != len(codes) or not all(len(c) == 5 and c.isdigit() for c in codes):
+        raise ValueError("the official commune codes are not distinct 5-digit codes")
+    write(names.COMMUNE, sorted(tuple(r[h] for h in HEADER) for r in recoded))
+    return sum(old["code"] != new["code"] for old, new in zip(communes, recoded, strict=True))
+
+
 _LEGACY = """SELECT wardCode, ward, wardType, provinceCode, districtCode, district,
                      provinceKey || '_' || districtKey || '_' || wardKey
               FROM admin_units_legacy WHERE wardCode IS NOT NULL ORDER BY wardCode"""
@@ -223,6 +258,8 @@ def _successors(
 
 
 def main(argv: list[str]) -> None:
+    if len(argv) == 2 and argv[1] != "-":  # vietnam-provinces alone would bring back its draft codes
+        raise SystemExit("communes_2025.csv needs VIETNAMADMINUNITS_PATH too: the official codes come from it")
     ref = Path(argv[0])
     ethnic(ref)
     religion(ref)
@@ -231,6 +268,7 @@ def main(argv: list[str]) -> None:
     if len(argv) > 1 and argv[1] != "-":
         communes(Path(argv[1]))
     if len(argv) > 2:
+        print(f"communes_2025.csv: {commune_codes(Path(argv[2]))} codes corrected")
         communes_pre2025(Path(argv[2]))
 
 
