@@ -62,3 +62,7 @@ def test_a_bank_from_request_letter_to_termination(xhttp: httpx.Client, database
     assert by_id["story-5"]["result"] == "denied"
     history = xhttp.get(f"/agencies/systems/{system}", headers=ACTOR).json()
     assert history["status"] == "terminated"
+    changes = [(c["status"], c["actor"], c["reason"]) for c in history["status_history"]]
+    assert changes[-3:] == [("suspended", "officer-c06", "kiểm tra"), ("active", "officer-c06", None),
+                            ("terminated", "officer-c06", "hết hợp đồng")]
+    assert all(c["changed_at"] for c in history["status_history"])

@@ -13,7 +13,7 @@ from dancu.agencies.domain import STATUS_NAMES_VI, OrganisationType, effective_s
 from dancu.agencies.errors import OnboardingNotFound
 from dancu.agencies.models import InformationSystem, OnboardingRequest, Organisation
 from dancu.agencies.onboarding import STEP_NAMES_VI
-from dancu.agencies.schemas import CredentialView, OnboardingView, StepView, SystemView
+from dancu.agencies.schemas import CredentialView, OnboardingView, StatusChangeView, StepView, SystemView
 
 
 def onboarding_view(session: Session, request_id: int) -> OnboardingView:
@@ -44,6 +44,9 @@ def system_view(session: Session, system: InformationSystem, now: datetime) -> S
         organisation_type=org.org_type, status=status.value, status_reason=system.status_reason,
         suspended_until=system.suspended_until if status == "suspended" else None,
         connection_model=system.connection_model, via_platform=system.via_platform, credentials=creds,
+        status_history=[StatusChangeView(status=c.status, actor=c.actor, reason=c.reason, until=c.until,
+                                         changed_at=c.changed_at)
+                        for c in repository.status_changes_of(session, system.system_id)],
     )
 
 

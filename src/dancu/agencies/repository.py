@@ -80,6 +80,11 @@ def credentials_of(session: Session, system_id: int, method: str | None = None,
     return session.scalars(stmt.order_by(SystemCredential.credential_id)).all()
 
 
+def status_changes_of(session: Session, system_id: int) -> Sequence[SystemStatusChange]:
+    return session.scalars(select(SystemStatusChange).where(SystemStatusChange.system_id == system_id)
+                           .order_by(SystemStatusChange.change_id)).all()
+
+
 def revoke_credentials(session: Session, system_id: int, actor: str, at: datetime, kid: str | None = None) -> int:
     stmt = (
         update(SystemCredential)

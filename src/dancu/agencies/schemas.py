@@ -216,6 +216,16 @@ class CredentialView(BaseModel):
     revoked_at: datetime | None
 
 
+class StatusChangeView(BaseModel):
+    """One suspension, resumption or termination (tạm ngừng, tiếp tục, chấm dứt): who, when, why, until when."""
+
+    status: str
+    actor: str
+    reason: str | None
+    until: datetime | None
+    changed_at: datetime
+
+
 class SystemView(BaseModel):
     identifier: str
     name: str
@@ -228,6 +238,8 @@ class SystemView(BaseModel):
     connection_model: str | None
     via_platform: str | None
     credentials: list[CredentialView]
+    status_history: list[StatusChangeView] = Field(
+        default_factory=list, description="Every suspension, resumption and termination, oldest first")
 
 
 class MeView(BaseModel):
