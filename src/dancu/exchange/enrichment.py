@@ -63,7 +63,7 @@ async def _admitted(rt: Runtime, call: Call, body: EnrichmentPush) -> domain.Bat
     await service.precheck(rt, call, purpose=purpose, legal_basis=basis, source=body.source)
     batch = domain.batch(sources.get(body.source, get_push_settings().sync_sources), body.records)
     await service.admit(rt, call, purpose=purpose, legal_basis=basis, fields=frozenset(), personal_ids=(),
-                        amount=batch.records, rate_amount=1, source=body.source)
+                        records=batch.records, source=body.source)
     return batch
 
 

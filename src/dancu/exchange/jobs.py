@@ -150,7 +150,7 @@ async def submit(request: Request, call: Caller,
                                            + digest.digest()).digest()
         params |= {"fields": sorted(fields), "request_hash": call.request_hash.hex()}
         await service.admit(rt, call, purpose=purpose, legal_basis=legal_basis, fields=fields, personal_ids=(),
-                            amount=total)
+                            records=total)
         await repository.set_job(conn, job_id, state="running", total=total, params=params)
         await rt.ledger.append(call.entry(result="accepted", purpose=purpose, legal_basis=legal_basis))
     rt.jobs.kick(job_id)

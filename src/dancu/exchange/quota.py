@@ -36,7 +36,8 @@ class QuotaBook:
         self._task: asyncio.Task[None] | None = None
 
     async def consume(self, system_id: int, limit: int, at: datetime, amount: int = 1) -> bool:
-        """Admit ``amount`` requests against today's ``limit``; False when that would exceed it."""
+        """Admit ``amount`` records (one per verify, a batch's items, a job's lines) against today's ``limit``;
+        False when that would exceed it."""
         key = (system_id, quota_day(at))
         count = self._counts.get(key)
         if count is None:

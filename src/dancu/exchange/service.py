@@ -26,10 +26,11 @@ INVALID_ID = "invalid_id_number"
 
 
 async def admit(rt: Runtime, call: Call, *, purpose: str | None, legal_basis: str | None, fields: frozenset[str],
-                personal_ids: tuple[str, ...], amount: int = 1, rate_amount: int | None = None,
-                source: str | None = None) -> Policy:
-    """Purpose, policy, rate and quota — each refusal logged, then raised.  ``amount`` counts against the daily
-    quota and, unless ``rate_amount`` is given, against the rate; ``source``: the sector source pushed for."""
+                personal_ids: tuple[str, ...], records: int = 1, source: str | None = None) -> Policy:
+    """Purpose, policy, rate and quota — each refusal logged, then raised.  The rate counts requests: this call
+    takes one token whatever its size (a batch of 1,000 items or a job of millions is one request), so any
+    request the policy allows can pass.  The daily quota counts records: ``records`` of them (the items of a
+    batch, the lines of a job, the records of a push).  ``source``: the sector source pushed for."""
     async def deny(error: DancuError) -> None:
         await refuse(rt, call, error, purpose, legal_basis, personal_ids)
         raise error
@@ -41,11 +42,10 @@ async def admit(rt: Runtime, call: Call, *, purpose: str | None, legal_basis: st
     if not decision.allowed or policy is None:
         await deny(PolicyDenied(decision.explain()))
     assert policy is not None
-    taken = amount if rate_amount is None else rate_amount
-    if rt.rate.allow(call.client_system_id, policy.rate_per_second, time.monotonic(), taken) is not None:
+    if rt.rate.allow(call.client_system_id, policy.rate_per_second, time.monotonic()) is not None:
         await deny(RateLimited(policy.rate_per_second))
     now = datetime.now(UTC)
-    if not await rt.quota.consume(call.client_system_id, policy.daily_quota, now, amount):
+    if not await rt.quota.consume(call.client_system_id, policy.daily_quota, now, records):
         await deny(QuotaExceeded(policy.daily_quota, seconds_to_midnight(now)))
     return policy
 
@@ -122,7 +122,7 @@ async def verify_batch(rt: Runtime, call: Call, body: BatchRequest) -> bytes:
     ids = tuple(item.personal_id.strip() for item in body.items)
     fields = frozenset().union(*(item.claim().policy_fields() for item in body.items))
     await admit(rt, call, purpose=body.purpose, legal_basis=body.legal_basis, fields=fields, personal_ids=ids,
-                amount=len(ids))
+                records=len(ids))
     async with rt.pool.connection() as conn:
         records = await repository.verify_records(conn, sorted({i for i in ids if well_formed(i)}))
     verdicts = [verdict_of(item, records) for item in body.items]

@@ -1,5 +1,9 @@
 """Per-system rate limit (requests per second) as a token bucket, per process.
 
+It counts requests, one token each, whatever a request carries: the bucket holds at most ``rate`` tokens, so
+a request charged by its size (a batch's items) would be refused every time once larger than the rate.  What
+a request carries is counted by the daily quota (records).
+
 With N worker processes each allows the full rate, so configure ``rate_per_second`` per worker or put a
 shared limiter in front; the daily quota (in the database) is exact whatever the number of workers.
 """
@@ -23,22 +27,22 @@ class RateLimiter:
     buckets: dict[int, _Bucket] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def allow(self, system_id: int, rate: int, now: float, amount: int = 1) -> Denial | None:
-        """Take ``amount`` tokens (``now`` in seconds, monotonic); a ``rate_limited`` denial when empty."""
+    def allow(self, system_id: int, rate: int, now: float) -> Denial | None:
+        """Take one request's token (``now`` in seconds, monotonic); a ``rate_limited`` denial when empty."""
         if rate <= 0:
             return Denial(Rule.RATE_LIMITED, value="0")
         with self.lock:
             bucket = self.buckets.setdefault(system_id, _Bucket(float(rate), now))
             bucket.tokens = min(float(rate), bucket.tokens + (now - bucket.updated) * rate)
             bucket.updated = now
-            if bucket.tokens < amount:
+            if bucket.tokens < 1:
                 return Denial(Rule.RATE_LIMITED, value=str(rate))
-            bucket.tokens -= amount
+            bucket.tokens -= 1
             return None
 
-    def give_back(self, system_id: int, rate: int, amount: int = 1) -> None:
-        """Return tokens taken for a request that was then refused for another reason (it is retried)."""
+    def give_back(self, system_id: int, rate: int) -> None:
+        """Return the token of a request that was then refused for another reason (it is retried)."""
         with self.lock:
             bucket = self.buckets.get(system_id)
             if bucket is not None:
-                bucket.tokens = min(float(rate), bucket.tokens + amount)
+                bucket.tokens = min(float(rate), bucket.tokens + 1)

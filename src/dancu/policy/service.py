@@ -73,7 +73,7 @@ def quota_day(at: datetime) -> date:
 
 
 def consume_quota(session: Session, system_id: int, policy: Policy, at: datetime, amount: int = 1) -> Denial | None:
-    """Count ``amount`` requests against today's quota; a ``daily_quota_exceeded`` denial when over it."""
+    """Count ``amount`` records against today's quota; a ``daily_quota_exceeded`` denial when over it."""
     total = repository.consume(session, system_id, quota_day(at), amount, policy.daily_quota)
     return Denial(Rule.DAILY_QUOTA_EXCEEDED, value=str(policy.daily_quota)) if total is None else None
 
