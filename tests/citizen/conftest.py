@@ -1,24 +1,32 @@
 """Citizen-channel fixtures: committed residents with their own phone numbers, signed webhook calls, a bank
-that verifies a resident through the real exchange API, the application's clock, and a log recorder."""
+that verifies a resident through the real exchange API, the application's clock, a log recorder, how the
+portal's texts leave (the demo outbox or a delivery channel), and an exchange log that cannot be written."""
 
 from __future__ import annotations
 
 import json
 import logging
 import random
+import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from dancu.citizen import signing
 from dancu.citizen.settings import get_citizen_settings
-from dancu.citizen.sms.routes import signature
 from dancu.db import Database
+from dancu.db.engine import libpq_url
+from dancu.exchange.ledger_port import LedgerPort, unavailable
+from dancu.ledger.domain import LedgerEntry, Receipt
+from dancu.ledger.writer import LedgerWriter
 from tests.exchange.helpers import ACTOR, bearer, grant, onboard, unique
 from tests.registry import factories
 
@@ -46,11 +54,14 @@ def ledger_rows(database: Database, personal_id: str, service: str) -> list[Any]
             " ORDER BY seq"), {"pid": personal_id, "s": service}))
 
 
-def send_sms(http: httpx.Client, sender: str, message: str, secret: str | None = None) -> httpx.Response:
-    body = json.dumps({"from": sender, "to": "8288", "text": message}).encode()
-    sig = signature(secret or get_citizen_settings().sms_webhook_secret, body)
-    return http.post("/citizen/sms/inbound", content=body,
-                     headers={"content-type": "application/json", "x-dancu-signature": sig})
+def send_sms(http: httpx.Client, sender: str, message: str, secret: str | None = None, at: datetime | None = None,
+             message_id: str | None = None) -> httpx.Response:
+    """The aggregator's signed POST of one inbound SMS, timestamped ``at`` (now), with a fresh message id unless
+    one is given."""
+    body = json.dumps({"from": sender, "to": "8288", "text": message,
+                       "message_id": message_id or unique("agg-")}).encode()
+    signed = signing.headers(secret or get_citizen_settings().sms_webhook_secret, body, at or datetime.now(UTC))
+    return http.post("/citizen/sms/inbound", content=body, headers={"content-type": "application/json", **signed})
 
 
 @pytest.fixture
@@ -135,3 +146,100 @@ def recorder() -> Iterator[Recorder]:
     yield handler
     root.removeHandler(handler)
     root.setLevel(level)
+
+
+def _delivery(mode: str) -> Iterator[None]:
+    settings = get_citizen_settings()
+    before = settings.sms_delivery
+    settings.sms_delivery = mode  # type: ignore[assignment]
+    yield
+    settings.sms_delivery = before
+
+
+@pytest.fixture
+def demo_outbox() -> Iterator[None]:
+    """The portal's texts go to the development/demo outbox (kept, never sent): tests read codes there."""
+    yield from _delivery("outbox")
+
+
+@pytest.fixture
+def smpp_delivery() -> Iterator[None]:
+    """The portal's texts are queued for the SMPP ESME (the default, made explicit)."""
+    yield from _delivery("smpp")
+
+
+@pytest.fixture
+def http_delivery() -> Iterator[None]:
+    yield from _delivery("http")
+
+
+class FailingWriter(LedgerWriter):
+    """Starts fine; every append fails as a broken commit would (tests/exchange/test_ledger_failure.py)."""
+
+    def start(self) -> LedgerWriter:
+        return self
+
+    def append(self, entry: LedgerEntry) -> Receipt:
+        raise unavailable()
+
+    async def append_async(self, entry: LedgerEntry) -> Receipt:
+        raise unavailable()
+
+    def close(self) -> None:
+        return None
+
+
+@pytest.fixture
+def broken_ledger(live_app: FastAPI, database: Database) -> Iterator[None]:
+    """The live application's exchange log cannot be written until the test ends."""
+    healthy = live_app.state.ledger_writer
+    live_app.state.ledger_writer = LedgerPort(lambda: psycopg.connect(libpq_url(database.url)), factory=FailingWriter)
+    yield
+    live_app.state.ledger_writer = healthy
+
+
+# The portal over HTTP, and the SMS outbox it writes.
+
+def csrf(client: httpx.Client, path: str = "/citizen/portal/register") -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
+    assert found
+    return found.group(1)
+
+
+def start_registration(client: httpx.Client, person: dict[str, Any]) -> None:
+    details = {k: person[k] for k in ("personal_id", "full_name", "date_of_birth", "phone")}
+    sent = client.post("/citizen/portal/register", data={**details, "csrf": csrf(client)})
+    assert (sent.status_code, sent.headers["location"]) == (303, "/citizen/portal/code")
+
+
+def enter_code(client: httpx.Client, code: str) -> httpx.Response:
+    return client.post("/citizen/portal/code", data={"code": code, "csrf": csrf(client, "/citizen/portal/code")})
+
+
+def code_in(message: str) -> str:
+    found = re.search(r"\b([0-9]{6})\b", message)
+    assert found, message
+    return found.group(1)
+
+
+def outbox_rows(database: Database, phone: str) -> list[Any]:
+    with database.engine.connect() as conn:
+        return list(conn.execute(text("SELECT * FROM citizen_sms_outbox WHERE to_number = :p ORDER BY message_id"),
+                                 {"p": phone}))
+
+
+def settled(database: Database, phone: str, status: str, timeout: float = 15) -> Any:
+    """The latest outbox row to ``phone`` once it reaches ``status``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = outbox_rows(database, phone)
+        if rows and rows[-1].status == status:
+            return rows[-1]
+        assert time.monotonic() < deadline, [(r.status, r.attempts, r.last_error) for r in rows]
+        time.sleep(0.05)
+
+
+def readable_codes(database: Database, code: str) -> int:
+    with database.engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM citizen_sms_outbox WHERE text LIKE :c"),
+                                {"c": f"%{code}%"}).scalar_one())

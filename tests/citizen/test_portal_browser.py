@@ -1,7 +1,8 @@
 """The portal in headless Chromium (Debian's chromium driven by Playwright): register, code, password,
 log in again with password + code, record, downloads, who used my data (a bank's real verification through
 the exchange API), the English switch, a correction and its answer, the phone layout; and nothing personal in
-any URL or log."""
+any URL or log.  The one-time codes go out by SMS: the ESME (``SmppRunner``, as ``dancu citizen smpp`` runs it)
+is bound to the npm `smpp` SMSC, and the test reads each code from the submit_sm the SMSC received."""
 
 from __future__ import annotations
 
@@ -9,16 +10,33 @@ import json
 import os
 import re
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
-from dancu.citizen.providers.outbox import latest_to
+from dancu.citizen.delivery.service import international
+from dancu.citizen.settings import CitizenSettings
+from dancu.citizen.sms.runner import SmppRunner
 from dancu.db import Database
-from tests.citizen.conftest import BANK_PURPOSE, Recorder, bank_verification, ledger_rows, make_resident
+from dancu.db.engine import libpq_url
+from dancu.ledger.writer import LedgerWriter
+from tests.citizen.conftest import (
+    BANK_PURPOSE,
+    Recorder,
+    bank_verification,
+    code_in,
+    ledger_rows,
+    make_resident,
+    outbox_rows,
+)
+from tests.citizen.test_sms_smpp import Smsc
+from tests.citizen.test_sms_smpp import pytestmark as smsc_skips
 from tests.operators.accounts import auth
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,6 +51,13 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="BROWSER TEST SKIP
                                 "(apt-get install -y chromium; python3 dev.py test does it as root)")
 
 
+def smsc_marks(test: Any) -> Any:
+    """The SMSC's skip reasons (node, npm smpp) on one test."""
+    for mark in smsc_skips:
+        test = mark(test)
+    return test
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with playwright_api.sync_playwright() as p:
@@ -41,13 +66,38 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
-def _code(database: Database, phone: str) -> str:
-    with database.sessions() as session:
-        message = latest_to(session, phone)
-    assert message is not None
-    found = re.search(r"\b([0-9]{6})\b", message)
-    assert found
-    return found.group(1)
+@pytest.fixture
+def esme(database: Database, smpp_delivery: None) -> Iterator[Smsc]:
+    """The npm SMSC, and the long-running ESME bound to it in a thread (sending the outbox's texts)."""
+    smsc = Smsc()
+    settings = CitizenSettings(smpp_port=smsc.port, sms_delivery_poll_s=0.1)
+    try:
+        with LedgerWriter(lambda: psycopg.connect(libpq_url(database.url))) as writer:
+            runner = SmppRunner(database, writer, settings)
+            thread = threading.Thread(target=runner.run, name="esme", daemon=True)
+            thread.start()
+            smsc.wait("bind_transceiver", timeout=30)
+            yield smsc
+            runner.stop()
+            thread.join(timeout=15)
+    finally:
+        smsc.stop()
+
+
+def _code(smsc: Smsc, phone: str, sent: list[dict[str, Any]]) -> str:
+    """The code in the next SMS the SMSC received for ``phone`` (kept in ``sent``)."""
+    [pdu] = smsc.texts_to(international(phone)[0])
+    sent.append(pdu)
+    return code_in(pdu["message"])
+
+
+def settled_all(database: Database, phone: str, count: int) -> list[Any]:
+    """The outbox rows to ``phone`` once ``count`` of them are sent."""
+    deadline = time.monotonic() + 15
+    while len([r for r in outbox_rows(database, phone) if r.status == "sent"]) < count:
+        assert time.monotonic() < deadline, outbox_rows(database, phone)
+        time.sleep(0.05)
+    return outbox_rows(database, phone)
 
 
 def _no_horizontal_scroll(page: Any) -> None:
@@ -63,7 +113,8 @@ def _stacked_with_labels(page: Any, table: str) -> None:
     assert label and label in cell.evaluate("e => getComputedStyle(e, '::before').content")
 
 
-def test_citizen_journey(browser: Any, live_server: str, database: Database, recorder: Recorder) -> None:
+@smsc_marks
+def test_citizen_journey(browser: Any, live_server: str, database: Database, recorder: Recorder, esme: Smsc) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     person = make_resident(database)
     bank = bank_verification(live_server, person)  # the earlier eKYC check, through the exchange API
@@ -82,7 +133,8 @@ def test_citizen_journey(browser: Any, live_server: str, database: Database, rec
     page.screenshot(path=SHOTS / "portal-register.png", full_page=True)
     page.click("button[type=submit]")
     page.wait_for_url("**/citizen/portal/code")
-    page.fill("#code", _code(database, person["phone"]))
+    sent: list[dict[str, Any]] = []
+    page.fill("#code", _code(esme, person["phone"], sent))
     page.click("button[type=submit]")
     page.wait_for_url("**/citizen/portal/password")
     page.fill("#password", "mat-khau-rat-dai-2026")
@@ -97,7 +149,7 @@ def test_citizen_journey(browser: Any, live_server: str, database: Database, rec
     page.click("button[type=submit]")
     page.wait_for_url("**/citizen/portal/code")
     page.screenshot(path=SHOTS / "portal-code.png", full_page=True)
-    page.fill("#code", _code(database, person["phone"]))
+    page.fill("#code", _code(esme, person["phone"], sent))
     page.click("button[type=submit]")
     page.wait_for_url("**/citizen/portal/me")
     assert person["full_name"] in page.content() and "Nguồn" in page.content()
@@ -164,10 +216,17 @@ def test_citizen_journey(browser: Any, live_server: str, database: Database, rec
     phone_page.context.close()
     context.close()
 
+    # both codes went out by SMS, and no row of the outbox still holds them
+    rows = settled_all(database, person["phone"], 2)
+    assert [(r.kind, r.channel, r.status, r.text) for r in rows] == [
+        ("otp:register", "smpp", "sent", None), ("otp:login", "smpp", "sent", None)]
+    assert [r.provider_message_id for r in rows] == [p["message_id"] for p in sent]
+
     views = ledger_rows(database, person["personal_id"], "citizen_portal")
     assert len(views) >= 6 and all(v.client_system == "VN/GOV/BCA/CITIZEN-PORTAL" for v in views)
     # nothing personal in any URL the browsers requested (what an access log keeps) nor in the process's logs
     # (the test's own httpx client, which names the ID in the reviewer's query, is not the application)
-    secrets = (person["personal_id"], person["phone"], person["phone"][1:], person["date_of_birth"])
+    secrets = (person["personal_id"], person["phone"], person["phone"][1:], person["date_of_birth"],
+               *(code_in(p["message"]) for p in sent))
     assert len(urls) > 20 and [u for u in urls if any(s in u for s in secrets)] == []
     assert [line for line in recorder.mentioning(*secrets) if not line.startswith(("httpx ", "httpcore"))] == []

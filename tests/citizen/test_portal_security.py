@@ -5,14 +5,19 @@ Time moves with the application's clock (``travel``), never by sleeping."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from dancu.citizen.settings import get_citizen_settings
 from dancu.db import Database
-from tests.citizen.conftest import TimeTravel, make_resident
+from tests.citizen.conftest import TimeTravel, make_resident, window_start
+
+# codes are read from the development/demo outbox, configured explicitly (test_sms_delivery.py sends them by SMPP)
+pytestmark = pytest.mark.usefixtures("demo_outbox")
 
 
 def _csrf(client: httpx.Client, path: str = "/citizen/portal") -> str:
@@ -242,3 +247,24 @@ def test_registration_with_wrong_details_discloses_nothing(live_server: str, dat
                                                                  "csrf": token})
         assert wrong_phone.status_code == unknown.status_code == 400
         assert wrong_phone.text.replace(token, "") == unknown.text.replace(token, "")
+
+
+def test_codes_to_one_number_are_capped_per_window(live_server: str, database: Database,
+                                                   travel: TimeTravel) -> None:
+    """Codes cost an SMS each: registration, login and recovery send at most 5 to a number per 10 minutes."""
+    person = make_resident(database)
+    travel.to(window_start(datetime.now(UTC)) + timedelta(seconds=1))
+    with httpx.Client(base_url=live_server) as client:
+        token = _csrf(client)
+        statuses = [client.post("/citizen/portal/register", data={**_details(person), "csrf": token}).status_code
+                    for _ in range(6)]
+        assert statuses == [303] * 5 + [429]
+        refused = client.post("/citizen/portal/register", data={**_details(person), "csrf": token})
+        assert refused.status_code == 429 and "quá nhiều mã xác thực" in refused.text
+        recovered = client.post("/citizen/portal/recover", data={"personal_id": person["personal_id"],
+                                                                 "phone": person["phone"], "csrf": token})
+        assert recovered.headers["location"] == "/citizen/portal/code"  # the same page, and no code sent
+        assert len(_outbox(database, person["phone"])) == 5
+        travel.by(seconds=600)  # the next window
+        again = client.post("/citizen/portal/register", data={**_details(person), "csrf": token})
+        assert again.status_code == 303 and len(_outbox(database, person["phone"])) == 6

@@ -14,10 +14,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dancu.citizen.housekeeping import sweep
-from dancu.citizen.models import OneTimeCode, OutboxMessage, PortalAccount, PortalSession, SmsRateWindow
+from dancu.citizen.models import (
+    InboundSms,
+    OneTimeCode,
+    OutboxMessage,
+    PortalAccount,
+    PortalSession,
+    SmsRateWindow,
+)
 from dancu.citizen.portal import accounts
 from dancu.citizen.portal.accounts import PortalError
-from dancu.citizen.providers.outbox import OutboxProvider, latest_to
+from dancu.citizen.providers.outbox import OutboxProvider, QueuedProvider, latest_to
 from dancu.citizen.settings import CitizenSettings
 from dancu.citizen.sms import repository as sms_repo
 from tests.citizen.conftest import new_phone
@@ -182,3 +189,22 @@ def test_housekeeping_removes_only_what_expired(session: Session) -> None:
     assert _count(session, OneTimeCode, OneTimeCode.account_id == portal.account_id) == 1
     assert sweep(session, SETTINGS, T0 + timedelta(minutes=5)).codes >= 1
     assert _count(session, OneTimeCode, OneTimeCode.account_id == portal.account_id) == 0
+
+
+def test_housekeeping_blanks_expired_texts_and_forgets_old_inbound_keys(session: Session) -> None:
+    phone = new_phone()
+    QueuedProvider("smpp").send(session, phone, "Ma: 111111", kind="otp:login", valid_until=T0 + timedelta(minutes=5))
+    QueuedProvider("http").send(session, phone, "Ma: 222222", kind="otp:login", valid_until=T0 + timedelta(minutes=6))
+    OutboxProvider().send(session, phone, "Ma: 333333", kind="otp:login", valid_until=T0)  # demo: kept as it is
+    old, recent = f"id:{secrets.token_hex(8)}", f"id:{secrets.token_hex(8)}"
+    assert sms_repo.first_time(session, old, T0 - timedelta(seconds=SETTINGS.sms_inbound_keep_s))
+    assert sms_repo.first_time(session, recent, T0) and not sms_repo.first_time(session, recent, T0)
+    session.flush()
+    swept = sweep(session, SETTINGS, T0 + timedelta(minutes=5))
+    session.expire_all()
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.to_number == phone)
+                           .order_by(OutboxMessage.message_id)).all()
+    assert [(r.channel, r.status, r.text) for r in rows] == [
+        ("smpp", "expired", None), ("http", "pending", "Ma: 222222"), ("outbox", "demo", "Ma: 333333")]
+    assert swept.texts_expired >= 1 and swept.inbound_keys >= 1
+    assert session.scalars(select(InboundSms.key).where(InboundSms.key.in_([old, recent]))).all() == [recent]

@@ -3,8 +3,9 @@
 The SMSC sends deliver_sm (an SMS from the citizen's phone) to our transceiver ESME; we check the
 submit_sm PDUs it gets back (decoded text, data_coding, concatenation headers), the deliver_sm_resp, and
 the exchange-log entries: a look-up by the owner, by a stranger, malformed commands, help, the per-number
-rate limit (the "too many" reply once, then silence, a new window), and "who used my data" after a real
-bank verification through the exchange API.
+rate limit (the "too many" reply once, then silence, a new window; help and malformed texts counted too),
+"who used my data" after a real bank verification through the exchange API, and no reply at all (ESME_RSYSERR)
+when the exchange log cannot be written.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import queue
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,9 +29,10 @@ from sqlalchemy import text
 from dancu.citizen.disclosure import sha256
 from dancu.citizen.settings import CitizenSettings
 from dancu.citizen.sms import replies
-from dancu.citizen.sms.gateway import SmppGateway
+from dancu.citizen.sms.gateway import ESME_RSYSERR, SmppGateway
 from dancu.db import Database
 from dancu.db.engine import libpq_url
+from dancu.exchange.ledger_port import unavailable
 from dancu.ledger.writer import LedgerWriter
 from dancu.registry.domain import normalise_phone
 from tests.citizen.conftest import (
@@ -92,14 +95,45 @@ class Smsc:
     def replies(self, count: int) -> list[dict[str, Any]]:
         return [self.wait("submit_sm") for _ in range(count)]
 
+    def command(self, **command: Any) -> None:
+        """``refuse={"status": N, "count": K}`` or ``hold=True|False`` (see tests/peers/smsc.js)."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        self.wait("ok")
+
+    def texts_to(self, destination: str, count: int = 1, timeout: float = 15) -> list[dict[str, Any]]:
+        """The next ``count`` submit_sm to ``destination`` (others skipped)."""
+        found: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while len(found) < count:
+            event = self.events.get(timeout=max(0.1, deadline - time.monotonic()))
+            if event["event"] == "submit_sm" and event["destination_addr"] == destination:
+                found.append(event)
+        return found
+
+    def quiet_for(self, destination: str, seconds: float) -> list[dict[str, Any]]:
+        """Every submit_sm to ``destination`` within the next ``seconds`` (an empty list: none came)."""
+        found: list[dict[str, Any]] = []
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                event = self.events.get(timeout=left)
+            except queue.Empty:
+                break
+            if event["event"] == "submit_sm" and event["destination_addr"] == destination:
+                found.append(event)
+        return found
+
     def exchange(self, sender: str, message: str) -> Exchanged:
-        """Deliver one SMS and collect every submit_sm the ESME sends for it, up to its deliver_sm_resp
-        (smpplib answers a deliver_sm only after its handler returns, i.e. after the replies went out)."""
+        """Deliver one SMS and collect every submit_sm the ESME sends back to ``sender``, up to its
+        deliver_sm_resp (smpplib answers a deliver_sm only after its handler returns, i.e. after the replies
+        went out); submit_sm to other numbers (outbox texts of other tests) are not part of it."""
         self.deliver(sender, message)
         parts: list[dict[str, Any]] = []
         while True:
             event = self.events.get(timeout=10)
-            if event["event"] == "submit_sm":
+            if event["event"] == "submit_sm" and event["destination_addr"] == sender:
                 parts.append(event)
             elif event["event"] == "deliver_sm_resp":
                 return Exchanged(parts, int(event["command_status"]))
@@ -199,7 +233,7 @@ def test_wrong_number_gets_the_neutral_reply(smsc: Smsc, gateway: SmppGateway, d
     unknown = smsc.exchange(new_phone(), f"DC {UNKNOWN_ID}")
     assert wrong.text == replies.NEUTRAL and wrong.status == 0
     _ucs2(wrong)
-    strip = ("destination_addr", "udh")  # the reference of concatenated parts differs between any two texts
+    strip = ("destination_addr", "udh", "message_id")  # concatenation references and the SMSC's ids differ
     assert [{k: v for k, v in p.items() if k not in strip} for p in wrong.parts] == [
         {k: v for k, v in p.items() if k not in strip} for p in unknown.parts]
     [entry] = ledger_rows(database, resident["personal_id"], "citizen_sms")
@@ -268,3 +302,51 @@ def test_who_used_my_data_lists_a_real_bank_verification(smsc: Smsc, gateway: Sm
     assert "được sử dụng 1 lần" in reply.text and f"{bank.organisation} ({BANK_PURPOSE})" in reply.text
     [_, history] = ledger_rows(database, person["personal_id"], "citizen_sms")
     assert (history.result, history.fields_disclosed) == ("answered", ["access_history"])
+
+
+def test_help_and_malformed_texts_count_against_the_limit(smsc: Smsc, gateway: SmppGateway, clock: Clock,
+                                                          database: Database) -> None:
+    """Each help or malformed text costs a multi-part UCS-2 reply: past the per-number limit they get
+    "too many" once, then silence, like look-ups — and a look-up after them is refused too."""
+    person = make_resident(database)
+    clock.moment = window_start(datetime.now(UTC)) + timedelta(seconds=1)
+    try:
+        answered = [smsc.exchange(person["phone"], t) for t in ("DC HD", "xin chao", "HELP", "DC 123", "dc")]
+        assert [r.text for r in answered] == [replies.HELP, replies.MALFORMED, replies.HELP, replies.MALFORMED,
+                                              replies.HELP]
+        assert all(len(r.parts) >= 2 for r in answered)  # each is several UCS-2 segments
+        too_many = smsc.exchange(person["phone"], "DC HD")
+        assert too_many.text == replies.RATE_LIMITED and too_many.status == 0
+        silent = [smsc.exchange(person["phone"], t) for t in ("huong dan", "DC XYZ", f"DC {person['personal_id']}")]
+        assert [(r.parts, r.status) for r in silent] == [([], 0)] * 3
+        clock.moment += timedelta(seconds=600)  # the next window
+        assert smsc.exchange(person["phone"], "DC HD").text == replies.HELP
+    finally:
+        clock.moment = None
+    assert [(e.result, e.error_code) for e in ledger_rows(database, person["personal_id"], "citizen_sms")] == [
+        ("refused", "rate_limited")]  # only the look-up is an exchange
+
+
+class _BrokenLedger:
+    """A LedgerWriter whose every append fails, as a broken commit would."""
+
+    def append(self, entry: Any) -> Any:
+        raise unavailable()
+
+
+def test_no_reply_when_the_exchange_log_cannot_be_written(database: Database) -> None:
+    """The deliver_sm is refused with ESME_RSYSERR (the SMSC will retry it) and no submit_sm leaves."""
+    server = Smsc()
+    broken = SmppGateway(database, _BrokenLedger(), CitizenSettings(smpp_port=server.port)).start()
+    try:
+        server.wait("bind_transceiver")
+        person = make_resident(database)
+        for command in (f"DC {person['personal_id']}", f"DC LS {person['personal_id']}", f"DC {UNKNOWN_ID}"):
+            refused = server.exchange(person["phone"], command)
+            assert (refused.parts, refused.status) == ([], ESME_RSYSERR)
+        helped = server.exchange(person["phone"], "DC HD")  # help looks nothing up: still answered
+        assert helped.text == replies.HELP and helped.status == 0
+    finally:
+        broken.stop()
+        server.stop()
+    assert ledger_rows(database, person["personal_id"], "citizen_sms") == []

@@ -23,12 +23,18 @@ console = Console()
 
 @app.command("outbox")
 def outbox_command(limit: int = typer.Option(10, help="How many of the latest messages.")) -> None:
-    """SMS messages the development outbox provider 'sent' (one-time codes in a demo), newest first."""
+    """The latest texts of the SMS outbox, newest first: when, what, to whom, how (channel), status, attempts.
+
+    A text is readable only while it waits (pending) or on the development/demo channel 'outbox'
+    (DANCU_CITIZEN_SMS_DELIVERY=outbox: never sent, one-time codes shown here); once sent, failed or expired
+    it is blanked."""
     with get_database().sessions.begin() as session:
         rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.message_id.desc()).limit(limit)).all()
-        table = Table("sent at", "to", "text")
+        table = Table("created", "kind", "to", "channel", "status", "attempts", "sent", "text")
         for row in rows:
-            table.add_row(row.sent_at.isoformat(timespec="seconds"), row.to_number, row.text)
+            table.add_row(row.created_at.isoformat(timespec="seconds"), row.kind, row.to_number, row.channel,
+                          row.status, str(row.attempts), row.sent_at.isoformat(timespec="seconds") if row.sent_at
+                          else "", row.text if row.text is not None else "—")
     console.print(table)
 
 
@@ -39,12 +45,14 @@ def housekeeping_command() -> None:
     Run it from a timer (systemd, cron) every few minutes."""
     with get_database().sessions.begin() as session:
         swept = sweep(session, get_citizen_settings(), system_clock())
-    console.print(f"sessions {swept.sessions}, codes {swept.codes}, rate windows {swept.rate_windows} deleted")
+    console.print(f"sessions {swept.sessions}, codes {swept.codes}, rate windows {swept.rate_windows}, inbound keys "
+                  f"{swept.inbound_keys} deleted; {swept.texts_expired} unsent texts expired")
 
 
 @app.command("smpp")
 def smpp_command() -> None:
-    """Bind as an ESME to the SMSC (DANCU_CITIZEN_SMPP_*) and answer SMS look-ups until SIGTERM/SIGINT.
+    """Bind as an ESME to the SMSC (DANCU_CITIZEN_SMPP_*), answer SMS look-ups and send the SMS outbox's texts
+    of channel smpp (the portal's one-time codes) until SIGTERM/SIGINT.
 
     Reconnects with backoff when the session is lost; sends enquire_link keep-alives; unbinds on stop."""
     import psycopg
@@ -60,3 +68,22 @@ def smpp_command() -> None:
         signal.signal(signal.SIGTERM, runner.stop)
         signal.signal(signal.SIGINT, runner.stop)
         runner.run()
+
+
+@app.command("deliver")
+def deliver_command() -> None:
+    """Send the SMS outbox's texts of channel http to the aggregator (DANCU_CITIZEN_SMS_HTTP_URL, signed with
+    DANCU_CITIZEN_SMS_HTTP_SECRET) until SIGTERM/SIGINT; retries with backoff.  (Channel smpp is sent by
+    ``dancu citizen smpp``.)"""
+    import threading
+
+    from dancu.citizen.delivery.http import HttpChannel
+
+    stop = threading.Event()
+    channel = HttpChannel(get_database(), get_citizen_settings())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        channel.run(stop)
+    finally:
+        channel.close()

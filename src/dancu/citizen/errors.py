@@ -12,6 +12,13 @@ class BadSignature(DancuError):
     title_en = "Invalid signature"
 
 
+class StaleRequest(DancuError):
+    code = "stale_request"
+    status = 401
+    title_vi = "Yêu cầu quá cũ hoặc sai thời gian"
+    title_en = "Request too old or mistimed"
+
+
 class CorrectionNotFound(NotFound):
     code = "correction_not_found"
 

@@ -1,5 +1,5 @@
-"""Tables of the citizen channels: SMS rate windows, the development outbox, portal accounts, one-time
-codes, e-identification (VNeID) subjects, portal sessions and the correction-request queue."""
+"""Tables of the citizen channels: SMS rate windows, the SMS outbox and inbound message keys, portal
+accounts, one-time codes, e-identification (VNeID) subjects, portal sessions and the correction-request queue."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,14 +35,42 @@ class SmsRateWindow(Base):
 
 
 class OutboxMessage(Base):
-    """An SMS 'sent' by the development outbox provider (read by tests and the demo)."""
+    """A text to a phone (one-time codes of the portal): the transactional outbox and its delivery history.
+
+    Written in the sender's own transaction (``pending``, on ``channel`` ``smpp`` or ``http``); a delivery
+    worker of that channel claims it (``sending``, leased until ``next_attempt_at``), sends it, and marks it
+    ``sent`` with the provider's message id, or ``pending`` again after a backoff, ``failed`` after the last
+    attempt, ``expired`` once ``expires_at`` passed unsent.  The text is blanked (NULL) in each of those final
+    states, so no code stays readable; to, when, status and attempts are kept.  Channel ``outbox`` (status
+    ``demo``) is the development and demo path: never sent, the text kept for ``dancu citizen outbox``."""
 
     __tablename__ = "citizen_sms_outbox"
+    __table_args__ = (Index("ix_citizen_sms_outbox_due", "channel", "next_attempt_at",
+                            postgresql_where=text("status IN ('pending', 'sending')")),)
 
     message_id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     to_number: Mapped[str] = mapped_column(Text, index=True)
-    text: Mapped[str] = mapped_column(Text)
-    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    text: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)  # e.g. otp:register, otp:login, otp:recover
+    channel: Mapped[str] = mapped_column(Text)  # smpp | http | outbox
+    status: Mapped[str] = mapped_column(Text)  # pending | sending | sent | failed | expired | demo
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    provider_message_id: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class InboundSms(Base):
+    """An aggregator's inbound message already taken (its ``message_id``, or its signature when it has none):
+    a replayed or retried webhook request is not looked up again."""
+
+    __tablename__ = "citizen_sms_inbound"
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class PortalAccount(Base):

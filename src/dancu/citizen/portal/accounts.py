@@ -22,6 +22,8 @@ from dancu.citizen.clock import Clock, system_clock
 from dancu.citizen.models import OneTimeCode, PortalAccount, PortalSession
 from dancu.citizen.providers import SmsProvider
 from dancu.citizen.settings import CitizenSettings
+from dancu.citizen.sms import repository as sms_repo
+from dancu.citizen.sms.service import window
 from dancu.kit.text import exact_key
 from dancu.registry import repository as registry
 from dancu.registry.domain import normalise_phone
@@ -60,14 +62,22 @@ def _matching_resident(session: Session, personal_id: str, full_name: str, dob: 
 
 def send_code(session: Session, provider: SmsProvider, settings: CitizenSettings, account: PortalAccount,
               purpose: str, phone: str, clock: Clock = system_clock) -> None:
+    """A new code (older ones void) sent through ``provider`` in this transaction: with the outbox it leaves
+    only once the transaction commits, and not at all after the code expired.  At most ``sms_code_limit``
+    codes per number per rate window (counted with the SMS channel's windows, key ``code:<number>``), else
+    PortalError("too_many_codes") and nothing is sent."""
     now = clock()
+    if sms_repo.hit(session, f"code:{phone}", window(now, settings.sms_rate_window_s)) > settings.sms_code_limit:
+        raise PortalError("too_many_codes")
     code = f"{secrets.randbelow(1_000_000):06d}"
+    expires = now + timedelta(minutes=settings.code_minutes)
     session.execute(update(OneTimeCode).where(OneTimeCode.account_id == account.account_id,
                                               OneTimeCode.used_at.is_(None)).values(used_at=now))
     session.add(OneTimeCode(account_id=account.account_id, purpose=purpose, code_hash=_code_hash(account.account_id,
-                            code), expires_at=now + timedelta(minutes=settings.code_minutes), attempts=0))
+                            code), expires_at=expires, attempts=0))
     provider.send(session, phone, f"Ma xac thuc Cong tra cuu dan cu: {code}. Hieu luc "
-                                  f"{settings.code_minutes} phut. Khong chia se ma nay cho bat ky ai.")
+                                  f"{settings.code_minutes} phut. Khong chia se ma nay cho bat ky ai.",
+                  kind=f"otp:{purpose}", valid_until=expires)
 
 
 def register(session: Session, provider: SmsProvider, settings: CitizenSettings, portal: PortalSession,
@@ -98,7 +108,11 @@ def recover(session: Session, provider: SmsProvider, settings: CitizenSettings, 
             or _locked_for(account, clock())):
         portal.stage, portal.purpose, portal.account_id = "code", "recover", None
         return
-    send_code(session, provider, settings, account, "recover", registered, clock)
+    try:
+        send_code(session, provider, settings, account, "recover", registered, clock)
+    except PortalError:  # too many codes to this number: the page says the same, as for a mismatch
+        portal.stage, portal.purpose, portal.account_id = "code", "recover", None
+        return
     portal.account_id, portal.stage, portal.purpose = account.account_id, "code", "recover"
 
 

@@ -65,12 +65,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "locked": ("Tạm khóa do đăng nhập sai nhiều lần. Thử lại sau {seconds} giây.",
                "Locked after failed logins. Try again in {seconds} seconds."),
     "bad_code": ("Mã xác thực không đúng hoặc đã hết hạn.", "Wrong or expired code."),
+    "too_many_codes": ("Đã gửi quá nhiều mã xác thực đến số điện thoại này. Vui lòng thử lại sau ít phút.",
+                       "Too many codes were sent to this phone number. Please try again in a few minutes."),
     "weak_password": ("Mật khẩu phải có ít nhất 10 ký tự và hai lần nhập phải giống nhau.",
                       "The password needs 10+ characters and both entries must match."),
     "recover_sent": ("Nếu thông tin khớp, mã xác thực đã được gửi đến số điện thoại đã đăng ký.",
                      "If the details match, a code was sent to the registered phone."),
     "correction_sent": ("Đã gửi yêu cầu điều chỉnh.", "Correction request sent."),
     "csrf": ("Phiên làm việc đã hết hạn; vui lòng thử lại.", "Your session expired; please try again."),
+    "unavailable_title": ("Tạm thời chưa xem được thông tin", "Temporarily unavailable"),
+    "unavailable": ("Hệ thống chưa ghi được nhật ký truy cập dữ liệu, nên chưa thể hiển thị thông tin của bạn. "
+                    "Vui lòng thử lại sau ít phút.",
+                    "The data-access log could not be written, so your information cannot be shown. Please try "
+                    "again in a few minutes."),
+    "home": ("Về trang chủ", "Back to the home page"),
     "eid_heading": ("Tài khoản định danh điện tử", "Electronic identification account"),
     "eid_explain": ("Mức 1: xem thông tin nhận dạng cơ bản. Mức 2: xem toàn bộ thông tin, tải về, lịch sử sử dụng "
                     "dữ liệu và yêu cầu điều chỉnh.",

@@ -18,6 +18,7 @@ from dancu.citizen.models import EidSubject, PortalAccount, PortalSession
 from dancu.citizen.portal import levels, sessions
 from dancu.citizen.portal.i18n import field_label, result_label, status_label, translator
 from dancu.citizen.settings import get_citizen_settings
+from dancu.ledger.errors import LedgerUnavailable
 
 HERE = Path(__file__).parent
 HEADERS = {
@@ -30,17 +31,30 @@ ENV = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select
 
 
 class SecureRoute(APIRoute):
-    """Adds the security headers to every portal response."""
+    """Adds the security headers to every portal response.  When the exchange log cannot be written, the
+    page (whose disclosure it would have recorded) is not shown: an HTML 503 saying so, nothing personal."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def secured(request: Request) -> Response:
-            response = await handler(request)
+            try:
+                response = await handler(request)
+            except LedgerUnavailable:
+                response = unavailable(request)
             response.headers.update(HEADERS)
             return response
 
         return secured
+
+
+def unavailable(request: Request) -> HTMLResponse:
+    """The page shown when nothing may be shown (no session touched: the request's transaction is gone)."""
+    language = lang(request)
+    body = ENV.get_template("unavailable.html").render(
+        t=translator(language), lang=language, csrf="", signed_in=False, level=None, full=False, label=field_label,
+        result_label=result_label, status_label=status_label, eid_enabled=False)
+    return HTMLResponse(body, status_code=503, headers={"Retry-After": "60"})
 
 
 @dataclass(frozen=True)

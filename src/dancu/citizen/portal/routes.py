@@ -23,8 +23,7 @@ from dancu.citizen.portal.accounts import PortalError
 from dancu.citizen.portal.i18n import translator
 from dancu.citizen.portal.levels import Action
 from dancu.citizen.portal.pages import HERE, SecureRoute, Viewer, current, go, lang, page, viewer
-from dancu.citizen.providers import SmsProvider
-from dancu.citizen.providers.outbox import OutboxProvider
+from dancu.citizen.providers import SmsProvider, for_settings
 from dancu.citizen.settings import get_citizen_settings
 from dancu.errors import DancuError
 from dancu.kit.http import DbSession
@@ -35,8 +34,9 @@ Text = Annotated[str, Form(max_length=200)]
 
 
 def _provider(request: Request) -> SmsProvider:
+    """``app.state.sms_provider`` when set (embedding), else the one DANCU_CITIZEN_SMS_DELIVERY names."""
     provider: SmsProvider | None = getattr(request.app.state, "sms_provider", None)
-    return provider or OutboxProvider()
+    return provider or for_settings(get_citizen_settings())
 
 
 def _guard(session: Session, request: Request, csrf: str) -> PortalSession | None:
@@ -60,7 +60,8 @@ def home(request: Request, session: DbSession) -> Response:
 def _form_error(request: Request, session: Session, template: str, portal: PortalSession | None,
                 error: PortalError) -> HTMLResponse:
     message = translator(lang(request))[error.key].format(seconds=error.seconds)
-    return page(request, session, template, portal, status=400 if error.key != "locked" else 429, error=message)
+    status = 429 if error.key in ("locked", "too_many_codes") else 400
+    return page(request, session, template, portal, status=status, error=message)
 
 
 @router.post("/login")

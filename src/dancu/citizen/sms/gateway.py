@@ -1,8 +1,12 @@
-"""The SMPP 3.4 gateway: bound to the operator's SMSC as a transceiver ESME, it answers deliver_sm.
+"""The SMPP 3.4 gateway: bound to the operator's SMSC as a transceiver ESME, it answers deliver_sm and
+sends the SMS outbox's texts (the portal's one-time codes).
 
 For each inbound SMS: answer it (see service), write the log entry and commit, then send the reply
-as submit_sm; a failure to log refuses the deliver_sm (ESME_RSYSERR) so the SMSC retries.
-One thread reads and writes the session (``serve``): replies and enquire_link keep-alives never interleave.
+as submit_sm; a failure to log refuses the deliver_sm (ESME_RSYSERR) so the SMSC retries, and sends nothing.
+Between PDUs it drains the outbox (:mod:`dancu.citizen.delivery.smpp`): due texts go out as submit_sm and are
+marked sent with the SMSC's message id when their submit_sm_resp comes.
+One thread reads and writes the session (``serve``): replies, outbox texts and enquire_link keep-alives never
+interleave.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from typing import Any
 
 import smpplib.client
 import smpplib.consts
+import smpplib.exceptions
 import smpplib.smpp
 
 from dancu.citizen.clock import Clock, system_clock
+from dancu.citizen.delivery.smpp import SmppOutbound
 from dancu.citizen.providers.smpp import SmppProvider
 from dancu.citizen.settings import CitizenSettings
 from dancu.citizen.sms import segments
@@ -54,12 +60,16 @@ class SmppGateway:
         self._settings = settings
         self._client = smpplib.client.Client(settings.smpp_host, settings.smpp_port, timeout=30,
                                               allow_unknown_opt_params=True)
-        self._provider = SmppProvider(self._client, settings.smpp_source_addr or settings.sms_short_code)
+        source = settings.smpp_source_addr or settings.sms_short_code
+        self._provider = SmppProvider(self._client, source)
+        self.outbound = SmppOutbound(database, settings, self._client, source)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
     def bind(self) -> SmppGateway:
         self._client.set_message_received_handler(self._on_pdu)
+        self._client.set_message_sent_handler(self._on_sent)
+        self._client.set_error_pdu_handler(self._on_error_pdu)
         self._client.connect()
         self._client.bind_transceiver(system_id=self._settings.smpp_system_id, password=self._settings.smpp_password,
                                       system_type=self._settings.smpp_system_type)
@@ -82,6 +92,17 @@ class SmppGateway:
                 last_link = now
             if now - last_in > SILENT_LINKS * interval:
                 raise SmscSilent("no PDU from the SMSC")
+            self.outbound.tick()
+        self._await_acknowledgements()
+
+    def _await_acknowledgements(self, seconds: float = 2.0) -> None:
+        """Before unbinding: read the answers to outbox texts still in flight (for up to ``seconds``), so that
+        a stop does not leave them to be sent again after their lease."""
+        deadline = time.monotonic() + seconds
+        while self.outbound.in_flight and time.monotonic() < deadline:
+            readable, _, _ = select.select([self._client._socket], [], [], POLL_S)
+            if readable:
+                self._client.read_once(auto_send_enquire_link=False)
 
     def close(self, unbind: bool = True) -> None:
         """Unbind (when still bound and asked to) and close the socket; never raises."""
@@ -112,6 +133,19 @@ class SmppGateway:
         except Exception:
             if not self._stop.is_set():
                 log.exception("SMPP session ended")
+
+    def _on_sent(self, pdu: Any) -> None:
+        """A submit_sm_resp: settles an outbox text; a reply's is only noted when refused."""
+        if not self.outbound.acknowledged(pdu) and pdu.status:
+            log.warning("SMS reply refused by the SMSC", extra={"status": int(pdu.status)})
+
+    def _on_error_pdu(self, pdu: Any) -> None:
+        """A PDU with an error status.  A refused submit_sm is no reason to drop the session: its
+        submit_sm_resp goes on to ``_on_sent``, a generic_nack of an outbox text settles it; anything else
+        ends the session, as smpplib would."""
+        if pdu.command == "submit_sm_resp" or (pdu.command == "generic_nack" and self.outbound.acknowledged(pdu)):
+            return
+        raise smpplib.exceptions.PDUError(f"({pdu.status}) {pdu.command}", int(pdu.status))
 
     def _on_pdu(self, pdu: Any) -> int | None:
         if getattr(pdu, "command", "") != "deliver_sm" or pdu.esm_class & 0x3C:  # delivery receipts etc.

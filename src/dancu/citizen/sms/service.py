@@ -41,7 +41,8 @@ class Answer:
     command: Command
 
 
-def _window(now: datetime, seconds: int) -> datetime:
+def window(now: datetime, seconds: int) -> datetime:
+    """The start of the fixed rate window of ``seconds`` that ``now`` falls in."""
     epoch = int(now.timestamp())
     return datetime.fromtimestamp(epoch - epoch % seconds, UTC)
 
@@ -72,21 +73,24 @@ def _lookup(session: Session, command: Command, sender: str | None) -> tuple[str
 
 
 def answer(session: Session, inbound: Inbound, settings: CitizenSettings, now: datetime | None = None) -> Answer:
+    """Every inbound text counts against its sender's limit — help and malformed ones too, since each gets
+    a reply of one or more UCS-2 segments: past the limit the first gets "too many requests", the rest
+    nothing.  Only look-ups (answered, refused or rate-limited) have a log entry."""
     command = parse(inbound.text)
-    if command.kind is Kind.HELP:
-        return Answer(replies.HELP, None, command)
-    if command.kind is Kind.MALFORMED:
-        return Answer(replies.MALFORMED, None, command)
     sender = normalise_phone(inbound.sender)
-    count = repo.hit(session, sender or inbound.sender[:32], _window(now or datetime.now(UTC),
+    count = repo.hit(session, sender or inbound.sender[:32], window(now or datetime.now(UTC),
                                                                      settings.sms_rate_window_s))
+    limited = count > settings.sms_rate_limit
+    refusal = replies.RATE_LIMITED if count == settings.sms_rate_limit + 1 else None
+    if command.kind in (Kind.HELP, Kind.MALFORMED):
+        reply = replies.HELP if command.kind is Kind.HELP else replies.MALFORMED
+        return Answer(refusal if limited else reply, None, command)
     log: dict[str, Any] = {"client_system": settings.sms_client_system, "service": SERVICE,
                            "personal_id": command.personal_id, "end_user": sender or inbound.sender[:32],
                            "correlation_id": inbound.message_id, "request": inbound.text}
-    if count > settings.sms_rate_limit:
-        reply = replies.RATE_LIMITED if count == settings.sms_rate_limit + 1 else None
-        entry = disclosure.entry(**log, result="refused", error_code="rate_limited", response=reply or "")
-        return Answer(reply, entry, command)
+    if limited:
+        entry = disclosure.entry(**log, result="refused", error_code="rate_limited", response=refusal or "")
+        return Answer(refusal, entry, command)
     reply, result, fields = _lookup(session, command, sender)
     error = None if result == "answered" else "not_disclosed"
     entry = disclosure.entry(**log, result=result, fields=fields, response=reply, error_code=error)
