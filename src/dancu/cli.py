@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import typer
 from rich.console import Console
@@ -75,8 +76,10 @@ def up(
     host: str | None = typer.Option(None),
     port: int | None = typer.Option(None),
 ) -> None:
-    """Everything a newcomer needs: database, migrations, catalogues, a synthetic population, the API."""
+    """Everything a newcomer needs: database, migrations, catalogues, a synthetic population with its
+    matching-key index, the API; the portal's one-time codes go to the demo outbox (no SMS centre here)."""
     from dancu.catalogs.service import load_packaged_catalogs
+    from dancu.sync.matching import index
     from dancu.synth.loader import ensure_population
 
     database = get_database()
@@ -84,9 +87,13 @@ def up(
     with database.sessions.begin() as session:
         load_packaged_catalogs(session)
     ensure_population(database, residents, seed)
+    with database.raw_connection() as conn:
+        index.build(conn)  # once: demographic matching for `dancu sync run` (resumable, a second for 20,000)
+    # A laptop has no SMS centre: codes wait in the outbox, `dancu citizen outbox` shows them.
+    os.environ.setdefault("DANCU_CITIZEN_SMS_DELIVERY", "outbox")
     settings = get_settings()
     console.print(f"[bold green]dancu[/] serving on http://{host or settings.host}:{port or settings.port}"
-                  " — API docs at /docs")
+                  " — API docs at /docs; portal codes: dancu citizen outbox")
     serve(host=host, port=port, workers=1)
 
 
