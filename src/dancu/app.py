@@ -14,14 +14,19 @@ from dancu import __version__
 from dancu.api import include_routers
 from dancu.db import Database
 from dancu.exchange.lean import FastLaneApp
-from dancu.kit.http import install_metrics, install_problem_handlers, install_problem_openapi
+from dancu.kit.http import install_body_limits, install_metrics, install_problem_handlers, install_problem_openapi
 
 DESCRIPTION = """
 **dancu** — Cơ sở dữ liệu quốc gia về dân cư (the national population database) and its data exchange.
 
 Errors are returned as RFC 9457 `application/problem+json` with a stable `code`, a Vietnamese
 `title`/`detail` and their English `title_en`/`detail_en`.
+
+Request bodies are capped per operation (`413 payload_too_large`): 1 MiB unless the operation says otherwise.
 """
+# Smaller caps than the default (DANCU_MAX_BODY_BYTES, 1 MiB) for routes whose bodies are a few fields; the
+# exchange's routes set their own (dancu.exchange.routes.BODY_LIMITS).  Longest prefix wins.
+BODY_LIMITS = {"/citizen/": 64 * 1024, "/oauth/token": 64 * 1024}
 
 
 @asynccontextmanager
@@ -44,6 +49,7 @@ def create_app(database: Database) -> FastAPI:
     app = FastLaneApp(title="dancu", version=__version__, description=DESCRIPTION, lifespan=_lifespan)
     app.state.database = database
     install_problem_handlers(app)
+    install_body_limits(app, BODY_LIMITS)  # inside the metrics, which then count its 413s
     install_metrics(app)
     install_problem_openapi(app)
     include_routers(app)

@@ -76,6 +76,20 @@ class InvalidRequest(DancuError):
     status = 400
 
 
+class PayloadTooLarge(DancuError):
+    """A request body over its operation's limit, refused before it is parsed or its sender identified."""
+
+    code = "payload_too_large"
+    status = 413
+    title_vi = "Nội dung yêu cầu quá lớn"
+    title_en = "Request body too large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Nội dung yêu cầu vượt quá giới hạn {limit:,} byte của thao tác này; hãy chia nhỏ.",
+                         f"The request body exceeds this operation's limit of {limit:,} bytes; split it.",
+                         limit=limit)
+
+
 class InternalError(DancuError):
     code = "internal_error"
     status = 500

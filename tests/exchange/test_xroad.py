@@ -10,6 +10,7 @@ import uuid
 import httpx
 
 from dancu.db import Database
+from dancu.exchange.settings import get_exchange_settings
 from tests.agencies.factories import approved_security, assert_problem
 from tests.exchange.helpers import PURPOSE, bearer, entries, grant, onboard, resident
 
@@ -47,7 +48,7 @@ def test_request_hash_and_ids(xhttp: httpx.Client, database: Database) -> None:
     failed = xhttp.post("/exchange/v1/verify", json={"personal_id": person["personal_id"]}, headers=bearer(token))
     assert failed.headers["X-Road-Error"] == "purpose_required" and "X-Road-Request-Hash" in failed.headers
 
-    r1 = xhttp.post("/r1/VN/GOV/C06/DANCU/verify", content=body,
+    r1 = xhttp.post(f"/r1/{get_exchange_settings().xroad_provider}/verify", content=body,
                     headers=bearer(token, **{"content-type": "application/json"}))
     assert r1.status_code == 200 and r1.json()["match"] is True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dancu.errors import DancuError, NotFound
+from dancu.errors import PayloadTooLarge as PayloadTooLarge  # re-exported: every route's now (dancu.errors)
 
 
 class PolicyDenied(DancuError):
@@ -115,12 +116,14 @@ class UnsupportedJobMediaType(DancuError):
                          "Send application/x-ndjson (JSON Lines) or text/csv.")
 
 
-class PayloadTooLarge(DancuError):
-    code = "payload_too_large"
-    status = 413
-    title_vi = "Nội dung yêu cầu quá lớn"
-    title_en = "Request body too large"
+class XRoadServiceUnknown(NotFound):
+    """``/r1/{instance}/{class}/{code}/{subsystem}/…`` naming a service provider other than this deployment."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"Nội dung yêu cầu vượt quá {limit:,} byte; hãy chia thành nhiều lô.",
-                         f"The request body exceeds {limit:,} bytes; split it into several batches.", limit=limit)
+    code = "xroad_service_unknown"
+    title_vi = "Không có dịch vụ X-Road này"
+    title_en = "Unknown X-Road service provider"
+
+    def __init__(self, named: str, provider: str) -> None:
+        super().__init__(f"Đường dẫn /r1/ phải nêu hệ thống cung cấp dịch vụ {provider}; nhận được {named}.",
+                         f"The /r1/ path must name the service provider {provider}; got {named}.",
+                         provider=provider)
