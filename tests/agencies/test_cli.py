@@ -3,12 +3,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from dancu.agencies import cli
 from dancu.db import Database
-from tests.agencies.factories import ClientKey, letter, step_body
+from tests.agencies.factories import ClientKey, letter, sandbox_calls, step_body
 
 runner = CliRunner()
 
@@ -19,9 +20,11 @@ def cli_database(database: Database, monkeypatch: pytest.MonkeyPatch) -> Databas
     return database
 
 
-def test_operator_walks_a_request_and_suspends_from_the_cli(cli_database: Database, tmp_path: Path) -> None:
+def test_operator_walks_a_request_and_suspends_from_the_cli(cli_database: Database, tmp_path: Path,
+                                                            http: httpx.Client) -> None:
     body = tmp_path / "letter.json"
-    body.write_text(json.dumps(letter(org_type="telecom")), encoding="utf-8")
+    request_letter = letter(org_type="telecom")
+    body.write_text(json.dumps(request_letter), encoding="utf-8")
     started = runner.invoke(cli.app, ["start", "--json", str(body), "--actor", "cli-officer"])
     assert started.exit_code == 0, started.output
     view = json.loads(started.output)
@@ -30,6 +33,9 @@ def test_operator_walks_a_request_and_suspends_from_the_cli(cli_database: Databa
     for number in range(2, 11):
         if number == 6:
             args = ["--decision", "approve"]
+        elif number == 8:  # the system's own test calls, then the step that finds them in the log
+            sandbox_calls(http, system, keys[0], request_letter["services"], request_letter["fields"])
+            args = []
         else:
             path = tmp_path / f"step{number}.json"
             path.write_text(json.dumps(step_body(number, *keys)), encoding="utf-8")

@@ -174,7 +174,7 @@ def test_certificate_bound_credential(http: httpx.Client, monkeypatch: pytest.Mo
     monkeypatch.setattr(get_agency_settings(), "mtls_thumbprint_header", header)
     thumb_hex = "ab" * 32
     cert_step = {"data": {"cert_thumbprint": thumb_hex}}
-    _, identifier = walk(http, until=8, bodies={7: cert_step})
+    _, identifier = walk(http, until=7, bodies={7: cert_step})
     form = {"grant_type": "client_credentials", "client_id": identifier}
     refused = http.post("/oauth/token", data=form, headers={header: "cd" * 32})
     assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"

@@ -11,15 +11,24 @@ from hypothesis import strategies as st
 
 from dancu.agencies.domain import SystemKind
 from dancu.agencies.errors import StepInvalid, StepOutOfOrder
-from dancu.agencies.onboarding import Onboarding, OnboardingState, Step, record
+from dancu.agencies.onboarding import (
+    Onboarding,
+    OnboardingState,
+    Step,
+    record,
+    required_test_services,
+    sandbox_policy,
+)
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
+LETTER = {"services": ["verify", "retrieve"], "fields": ["full_name", "sex"], "purposes": ["kyc"]}
 DATA: dict[int, dict[str, Any]] = {
-    1: {"services": ["verify", "retrieve"], "fields": ["full_name", "sex"]},
+    1: LETTER,
     4: {"connection_model": "direct"},
     5: {"security_level": 3, "assessment": {"result": "passed", "approved_by": "C06"}},
-    8: {"result": "passed"},
-    9: {"policy": {"services": ["verify"], "fields": ["full_name"]}},
+    7: {"test_policy": sandbox_policy(LETTER)},
+    8: {"calls": {"verify": 2, "retrieve": 1}},
+    9: {"policy": {"services": ["verify"], "fields": ["full_name"], "purposes": ["kyc"]}},
 }
 
 
@@ -75,3 +84,54 @@ def test_cross_step_rules() -> None:
     with pytest.raises(StepInvalid):
         record(run([1, 2, 3]), axis)
     assert record(run([1, 2, 3], SystemKind.ADMINISTRATIVE_PROCEDURE), axis).expected_step == 5
+
+
+def test_the_test_policy_is_the_letters_scope_with_small_limits() -> None:
+    letter = {"services": ["verify", "enrichment_push"], "fields": ["full_name"], "sources": ["bhyt", "nope"],
+              "purposes": ["kyc", "kyc"], "legal_bases": ["nd13"]}
+    policy = sandbox_policy(letter, None, known_sources={"bhyt", "thue"})
+    assert policy == {"services": ["enrichment_push", "verify"], "fields": ["full_name"], "sources": ["bhyt"],
+                      "purposes": ["kyc"], "legal_bases": ["nd13"], "daily_quota": 1_000, "rate_per_second": 10,
+                      "must_name_end_user": False}
+    chosen = sandbox_policy(letter, {"daily_quota": 50, "purposes": None, "must_name_end_user": True})
+    assert chosen["daily_quota"] == 50 and chosen["purposes"] == ["kyc"] and chosen["must_name_end_user"]
+    assert required_test_services(policy) == ["enrichment_push", "verify"]
+    assert required_test_services({**policy, "sources": []}) == ["verify"]  # nothing could be pushed
+
+
+def test_step_seven_needs_a_purpose_within_the_letter() -> None:
+    six = run([1, 2, 3, 4, 5, 6])
+    with pytest.raises(StepInvalid) as raised:
+        record(six, Step(7, "o", NOW, data={"test_policy": sandbox_policy({**LETTER, "purposes": []})}))
+    assert raised.value.extra["rule"] == "test_purposes_missing"
+    beyond = sandbox_policy(LETTER, {"purposes": ["kyc", "marketing"]})
+    with pytest.raises(StepInvalid) as raised:
+        record(six, Step(7, "o", NOW, data={"test_policy": beyond}))
+    assert raised.value.extra["rule"] == "purposes_beyond_request" and raised.value.extra["beyond"] == ["marketing"]
+    assert record(six, step(7)).expected_step == 8
+
+
+@given(st.dictionaries(st.sampled_from(["verify", "retrieve", "batch_verify", "sandbox_residents"]),
+                       st.integers(min_value=0, max_value=3)))
+def test_step_eight_passes_only_with_a_successful_test_call_per_requested_service(calls: dict[str, int]) -> None:
+    seven = run([1, 2, 3, 4, 5, 6, 7])
+    evidence = Step(8, "o", NOW, data={"calls": calls})
+    if calls.get("verify", 0) >= 1 and calls.get("retrieve", 0) >= 1:
+        assert record(seven, evidence).expected_step == 9
+        return
+    with pytest.raises(StepInvalid) as raised:
+        record(seven, evidence)
+    extra = raised.value.extra
+    assert extra["rule"] == "test_calls_missing" and extra["required"] == ["retrieve", "verify"]
+    assert extra["missing"] == [s for s in ("retrieve", "verify") if calls.get(s, 0) < 1]
+
+
+def test_step_nine_grants_no_purpose_beyond_the_letter() -> None:
+    eight = run([1, 2, 3, 4, 5, 6, 7, 8])
+    wider = Step(9, "o", NOW, data={"policy": {"services": ["verify"], "purposes": ["kyc", "ads"]}})
+    with pytest.raises(StepInvalid) as raised:
+        record(eight, wider)
+    assert raised.value.extra["rule"] == "purposes_beyond_request"
+    old_letter = Onboarding(SystemKind.BUSINESS, tuple(
+        Step(s.number, s.actor, s.at, data={**s.data, "purposes": []}) if s.number == 1 else s for s in eight.steps))
+    assert record(old_letter, wider).expected_step == 10  # a letter naming no purpose codes: not checked

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 import httpx
 
 from tests.agencies.factories import (
@@ -10,6 +12,7 @@ from tests.agencies.factories import (
     letter,
     live_platform,
     post_step,
+    sandbox_calls,
     step_body,
     unique,
     walk,
@@ -28,7 +31,13 @@ def test_a_bank_walks_ten_steps_to_go_live(http: httpx.Client) -> None:
     assert sorted(c["kind"] for c in system["credentials"]) == ["production", "test"]
     policy = http.get(f"/agencies/systems/{identifier}/policy", headers=ACTOR).json()
     assert policy[0]["version"] == 1 and policy[0]["valid_to"] is None
-    assert policy[0]["fields"] == ["date_of_birth", "full_name"]
+    assert policy[0]["environment"] == "production" and policy[0]["fields"] == ["date_of_birth", "full_name"]
+    assert policy[1]["environment"] == "test" and policy[1]["version"] == 1 and policy[1]["valid_to"] is None
+    assert policy[1]["fields"] == ["date_of_birth", "full_name", "permanent_address", "sex"]  # the letter's
+    assert policy[1]["services"] == ["retrieve", "verify"] and policy[1]["daily_quota"] == 1_000
+    eight = view["steps"][7]["data"]
+    assert eight["calls"] == {"retrieve": 1, "verify": 1} and eight["total"] == 2
+    assert datetime.fromisoformat(eight["since"]) == datetime.fromisoformat(view["steps"][6]["recorded_at"])
 
 
 def test_steps_out_of_order_are_refused_with_the_expected_step(http: httpx.Client) -> None:
@@ -79,15 +88,51 @@ def test_connection_through_a_platform_needs_a_live_relaying_platform(http: http
     assert post_step(http, request_id, 4, via).json()["next_step"] == 5
 
 
-def test_security_level_below_three_and_failed_test_run_are_refused(http: httpx.Client) -> None:
+def test_security_level_below_three_is_refused(http: httpx.Client) -> None:
     request_id, _ = walk(http, until=4)
     low = step_body(5)
     low["data"]["security_level"] = 2
     assert assert_problem(post_step(http, request_id, 5, low), 422, "onboarding_step_invalid")["rule"] == \
         "security_level_too_low"
-    request_id, _ = walk(http, until=7)
-    failed = post_step(http, request_id, 8, {"data": {"result": "failed"}})
-    assert assert_problem(failed, 422, "onboarding_step_invalid")["rule"] == "test_not_passed"
+
+
+def test_step_eight_is_refused_until_the_log_holds_the_systems_own_test_calls(http: httpx.Client) -> None:
+    test_key = ClientKey()
+    services, fields = ["verify", "retrieve", "batch_verify"], ["full_name", "sex"]
+    request_id, identifier = walk(http, until=7, test_key=test_key, services=services, fields=fields)
+    declared = post_step(http, request_id, 8, {"data": {"result": "passed", "calls": 12}})
+    assert_problem(declared, 422, "validation_failed")  # a declared run is no run
+    none = assert_problem(post_step(http, request_id, 8, {}), 422, "onboarding_step_invalid")
+    assert none["rule"] == "test_calls_missing" and none["step"] == 8
+    assert none["missing"] == ["batch_verify", "retrieve", "verify"] and none["calls"] == {}
+    sandbox_calls(http, identifier, test_key, ["verify"], fields)
+    some = assert_problem(post_step(http, request_id, 8, {}), 422, "onboarding_step_invalid")
+    assert some["missing"] == ["batch_verify", "retrieve"] and some["calls"] == {"verify": 1}
+    sandbox_calls(http, identifier, test_key, ["retrieve", "batch_verify"], fields)
+    passed = post_step(http, request_id, 8, {"notes": "Chạy thử 3 dịch vụ"})
+    assert passed.status_code == 200, passed.text
+    eight = passed.json()["steps"][7]
+    assert eight["data"]["calls"] == {"batch_verify": 2, "retrieve": 1, "verify": 1}
+    assert eight["data"]["total"] == 4 and eight["data"]["required"] == ["batch_verify", "retrieve", "verify"]
+    assert eight["data"]["first_seq"] <= eight["data"]["last_seq"] and eight["data"]["relaying_platforms"] == []
+    assert eight["notes"] == "Chạy thử 3 dịch vụ" and eight["actor"] == "officer-c06"
+
+
+def test_step_seven_activates_a_test_policy_within_the_letter(http: httpx.Client) -> None:
+    request_id, identifier = walk(http, until=6, purposes=["kyc_account_opening", "aml_screening"])
+    wider = step_body(7, ClientKey(), test_policy={"purposes": ["marketing"]})
+    wider["data"]["test_policy"] = wider.pop("test_policy")
+    problem = assert_problem(post_step(http, request_id, 7, wider), 422, "onboarding_step_invalid")
+    assert problem["rule"] == "purposes_beyond_request" and problem["beyond"] == ["marketing"]
+    chosen = step_body(7, ClientKey())
+    chosen["data"]["test_policy"] = {"purposes": ["aml_screening"], "daily_quota": 20, "must_name_end_user": True}
+    seven = post_step(http, request_id, 7, chosen)
+    assert seven.status_code == 200, seven.text
+    granted = seven.json()["steps"][6]["data"]["test_policy"]
+    assert granted["purposes"] == ["aml_screening"] and granted["daily_quota"] == 20
+    assert granted["rate_per_second"] == 10 and granted["must_name_end_user"] is True
+    [test] = http.get(f"/agencies/systems/{identifier}/policy", headers=ACTOR).json()
+    assert test["environment"] == "test" and test["purposes"] == ["aml_screening"] and test["daily_quota"] == 20
 
 
 def test_policy_cannot_grant_beyond_the_request(http: httpx.Client) -> None:

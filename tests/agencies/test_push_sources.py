@@ -1,5 +1,6 @@
 """Step 9 grants the sector sources a system may push for: only those its letter asked, only with the
-enrichment_push service, only sources this deployment synchronises; the policy view shows them."""
+enrichment_push service, only sources this deployment synchronises; the policy view shows them.  The test
+policy of step 7 grants the letter's sources this deployment synchronises, and step 8 wants a test push."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.agencies.factories import ACTOR, ClientKey, assert_problem, letter, post_step, step_body
+from tests.agencies.factories import ACTOR, ClientKey, assert_problem, letter, post_step, sandbox_calls, step_body
 
 
 def _until_step_8(http: httpx.Client, sources: list[str]) -> tuple[int, str, ClientKey]:
@@ -15,10 +16,15 @@ def _until_step_8(http: httpx.Client, sources: list[str]) -> tuple[int, str, Cli
     body["sources"] = sources
     started = http.post("/agencies/onboarding", json=body, headers=ACTOR)
     assert started.status_code == 201, started.text
-    request_id, test_key = started.json()["request_id"], ClientKey()
+    request_id, identifier, test_key = started.json()["request_id"], started.json()["system"], ClientKey()
     for number in range(2, 9):
+        if number == 8:
+            without_push = assert_problem(post_step(http, request_id, 8, {}), 422, "onboarding_step_invalid")
+            assert without_push["missing"] == ["enrichment_push", "verify"]
+            sandbox_calls(http, identifier, test_key, ["verify", "enrichment_push"], body["fields"],
+                          purpose="dong_bo_bhyt", sources=["bhyt"])
         assert post_step(http, request_id, number, step_body(number, test_key)).status_code == 200
-    return request_id, started.json()["system"], ClientKey()
+    return request_id, identifier, ClientKey()
 
 
 def _step_9(http: httpx.Client, request_id: int, key: ClientKey, **policy: Any) -> httpx.Response:
@@ -39,4 +45,4 @@ def test_step_nine_grants_only_requested_known_sources_with_the_push_service(htt
     assert_problem(_step_9(http, request_id, key, sources=["BHYT"]), 422, "validation_failed")
     assert _step_9(http, request_id, key, sources=["bhyt"]).status_code == 200
     versions = http.get(f"/agencies/systems/{system}/policy", headers=ACTOR).json()
-    assert [v["sources"] for v in versions] == [["bhyt"]]
+    assert [(v["environment"], v["sources"]) for v in versions] == [("production", ["bhyt"]), ("test", ["bhyt"])]

@@ -9,7 +9,17 @@ import psycopg
 from psycopg.rows import dict_row
 
 from dancu.db import Database
-from tests.agencies.factories import ACTOR, ClientKey, letter, post_step, step_body, token_form, unique
+from tests.agencies.factories import (
+    ACTOR,
+    ClientKey,
+    access_token,
+    letter,
+    post_step,
+    sandbox_calls,
+    sandbox_people,
+    step_body,
+    unique,
+)
 from tests.registry.factories import resident_payload
 
 PURPOSE = "kyc_account_opening"
@@ -28,23 +38,33 @@ def grant(**overrides: Any) -> dict[str, Any]:
 
 
 class System:
-    def __init__(self, identifier: str, key: ClientKey, request_id: int) -> None:
+    def __init__(self, identifier: str, key: ClientKey, request_id: int, test_key: ClientKey | None = None) -> None:
         self.identifier, self.key, self.request_id = identifier, key, request_id
+        self.test_key = test_key or ClientKey()
 
     def token(self, http: httpx.Client) -> str:
-        audience = f"{str(http.base_url).rstrip('/')}/oauth/token"
-        response = http.post("/oauth/token", data=token_form(self.key, self.identifier, audience))
-        assert response.status_code == 200, response.text
-        return str(response.json()["access_token"])
+        """A production access token (its production key)."""
+        return access_token(http, self.identifier, self.key)
+
+    def test_token(self, http: httpx.Client) -> str:
+        """A test access token (its test key, from step 7)."""
+        return access_token(http, self.identifier, self.test_key)
 
 
 def onboard(http: httpx.Client, policy: dict[str, Any] | None = None, *, org_type: str = "credit_institution",
             kind: str = "business", design: dict[str, Any] | None = None, security: dict[str, Any] | None = None,
-            until: int = 10) -> System:
-    """Walk the 10 steps; step 9 activates ``policy``.  Returns the system and its production key."""
+            until: int = 10, via: System | None = None, test_policy: dict[str, Any] | None = None) -> System:
+    """Walk the 10 steps; step 7 issues a test key, step 8 follows real test calls on sandbox residents (relayed
+    by ``via``, its platform, when the design says the system connects through one), step 9 activates
+    ``policy``; ``test_policy``: step 7's choices for the test policy (quota, rate...).  Returns the system with
+    its test and production keys."""
     policy = policy or grant()
-    body = letter(org_type=org_type, kind=kind, services=SERVICES, fields=FIELDS)
+    body = letter(org_type=org_type, kind=kind, services=SERVICES, fields=FIELDS,
+                  purposes=sorted({PURPOSE, *policy.get("purposes", ())}))
     body["sources"] = list(policy.get("sources", []))  # what the letter asks, the policy may grant
+    body["legal_bases"] = list(policy.get("legal_bases", []))
+    if via is not None:
+        design = design or {"connection_model": "lgsp", "via_platform": via.identifier}
     started = http.post("/agencies/onboarding", json=body, headers=ACTOR)
     assert started.status_code == 201, started.text
     request_id, identifier = started.json()["request_id"], started.json()["system"]
@@ -55,11 +75,18 @@ def onboard(http: httpx.Client, policy: dict[str, Any] | None = None, *, org_typ
             step = {"data": design}
         if number == 5 and security:
             step = security
+        if number == 7 and test_policy:
+            step["data"]["test_policy"] = test_policy
+        if number == 8:
+            assert via is not None or not (design or {}).get("via_platform"), "a relayed system tests through via"
+            relay = (via.identifier, via.test_key) if via is not None else None
+            sandbox_calls(http, identifier, test_key, SERVICES, FIELDS, sources=body["sources"],
+                          legal_basis=(body["legal_bases"] or [None])[0], relay=relay)
         if number == 9:
             step["data"]["policy"] = policy
         response = post_step(http, request_id, number, step)
         assert response.status_code == 200, response.text
-    return System(identifier, key, request_id)
+    return System(identifier, key, request_id, test_key)
 
 
 def resident(http: httpx.Client, **overrides: Any) -> dict[str, Any]:
@@ -95,4 +122,5 @@ def _libpq(database: Database) -> str:
     return libpq_url(database.url)
 
 
-__all__ = ["ACTOR", "PURPOSE", "System", "bearer", "entries", "grant", "onboard", "resident", "unique"]
+__all__ = ["ACTOR", "PURPOSE", "System", "bearer", "entries", "grant", "onboard", "resident", "sandbox_people",
+           "unique"]

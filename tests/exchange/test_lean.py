@@ -14,8 +14,8 @@ from fastapi import FastAPI
 
 from dancu.exchange import service
 from dancu.exchange.lean import FastLaneApp
-from tests.agencies.factories import assert_problem
-from tests.exchange.helpers import ACTOR, PURPOSE, bearer, entries, grant, onboard, resident, unique
+from tests.agencies.factories import approved_security, assert_problem
+from tests.exchange.helpers import ACTOR, PURPOSE, bearer, entries, grant, onboard, resident, sandbox_people, unique
 
 UNKNOWN_ID = "999999999999"  # well formed, held by nobody
 VARIABLE_HEADERS = {"date", "content-length"}
@@ -139,7 +139,7 @@ def test_quota_refusal_is_answered_and_logged_once(xhttp: httpx.Client, exchange
                           headers=bearer(token)) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert answers[2].json()["code"] == "quota_exceeded" and answers[2].headers["Retry-After"]
-    logged = entries(exchange_app.state.database, client=system.identifier)
+    logged = [e for e in entries(exchange_app.state.database, client=system.identifier) if e["personal_ids"] == [pid]]
     assert [(e["result"], e["error_code"]) for e in logged] == [("ok", None), ("ok", None),
                                                                  ("denied", "quota_exceeded")]
 
@@ -162,3 +162,52 @@ def test_an_unexpected_error_is_the_same_500_problem_on_both_paths(
         assert_problem(response, 500, "internal_error")
         answers.append(_answer(response))
     assert answers[0] == answers[1]
+
+
+def test_test_calls_and_calls_due_through_a_platform_are_the_routes(
+        xhttp: httpx.Client, exchange_app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lean path serves production calls of directly connected systems only: a test key's verify (sandbox
+    rule, test policy) and a direct call of a system behind a platform go to the declared route."""
+    system = onboard(xhttp, grant())
+    platform = onboard(xhttp, grant(), org_type="province", kind="integration_platform",
+                       security=approved_security())
+    behind = onboard(xhttp, grant(), via=platform)
+    routed: list[str] = []
+    original = service.verify
+
+    async def spy(rt: Any, call: Any, body: Any) -> bytes:
+        routed.append(call.correlation_id)
+        return await original(rt, call, body)
+
+    monkeypatch.setattr(service, "verify", spy)
+    test_token = system.test_token(xhttp)
+    [synthetic] = sandbox_people(xhttp, test_token, 1)
+    claim = {"personal_id": synthetic["personal_id"], "purpose": PURPOSE, "full_name": synthetic["full_name"]}
+    tested = xhttp.post("/exchange/v1/verify", json=claim, headers=bearer(test_token, **{"X-Road-Id": "lean-t"}))
+    assert tested.status_code == 200 and tested.json()["match"] is True  # the lean path would not have found it
+    real = resident(xhttp, sex="1")["personal_id"]
+    refused = xhttp.post("/exchange/v1/verify", json={"personal_id": real, "purpose": PURPOSE, "sex": "1"},
+                         headers=bearer(test_token, **{"X-Road-Id": "lean-r"}))
+    assert_problem(refused, 403, "test_credentials_sandbox_only")
+    direct = xhttp.post("/exchange/v1/verify", json={"personal_id": real, "purpose": PURPOSE, "sex": "1"},
+                        headers=bearer(behind.token(xhttp), **{"X-Road-Id": "lean-d"}))
+    assert_problem(direct, 403, "direct_call_not_allowed")
+    assert routed == ["lean-t", "lean-r"]  # (the direct call is refused while authenticating, before the service)
+    production = xhttp.post("/exchange/v1/verify", json={"personal_id": real, "purpose": PURPOSE, "sex": "1"},
+                            headers=bearer(system.token(xhttp), **{"X-Road-Id": "lean-p"}))
+    assert production.status_code == 200 and routed == ["lean-t", "lean-r"]  # the ordinary case: the lean path
+
+
+def test_a_sandbox_resident_is_not_found_by_production_on_both_paths(xhttp: httpx.Client,
+                                                                     exchange_app: FastAPI) -> None:
+    system = onboard(xhttp, grant())
+    [synthetic] = sandbox_people(xhttp, system.test_token(xhttp), 1)
+    token = system.token(xhttp)
+    answers = []
+    for on in (True, False):
+        with lean(exchange_app, on):
+            answers.append(_answer(xhttp.post("/exchange/v1/verify", json={
+                "personal_id": synthetic["personal_id"], "purpose": PURPOSE, "full_name": synthetic["full_name"]},
+                headers=bearer(token, **{"X-Road-Id": "lean-sandbox"}))))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 200 and answers[0][2]["code"] == "resident_not_found"

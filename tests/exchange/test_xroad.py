@@ -11,7 +11,7 @@ import httpx
 
 from dancu.db import Database
 from dancu.exchange.settings import get_exchange_settings
-from tests.agencies.factories import approved_security, assert_problem
+from tests.agencies.factories import ACTOR, approved_security, assert_problem
 from tests.exchange.helpers import PURPOSE, bearer, entries, grant, onboard, resident
 
 
@@ -55,8 +55,7 @@ def test_request_hash_and_ids(xhttp: httpx.Client, database: Database) -> None:
 
 def test_relayed_requests(xhttp: httpx.Client, database: Database) -> None:
     platform = onboard(xhttp, grant(), org_type="province", kind="integration_platform", security=approved_security())
-    bank = onboard(xhttp, grant(must_name_end_user=True),
-                   design={"connection_model": "lgsp", "via_platform": platform.identifier})
+    bank = onboard(xhttp, grant(must_name_end_user=True), via=platform)  # its step-8 test calls relayed too
     person = resident(xhttp)
     pid = person["personal_id"]
     token = platform.token(xhttp)
@@ -88,3 +87,57 @@ def test_relayed_requests(xhttp: httpx.Client, database: Database) -> None:
     assert_problem(stranger, 403, "relayed_system_not_allowed")
     assert_problem(xhttp.post("/exchange/v1/verify", json=body, headers=bearer(token, **{"X-Road-Client": "a/b"})),
                    400, "xroad_client_invalid")
+
+
+def test_the_connection_model_is_enforced(xhttp: httpx.Client, database: Database) -> None:
+    """A system declared at step 4 to connect through an LGSP platform may not call on its own; through its
+    approved, live platform it may; a suspended or terminated platform stops it.  Every refusal is logged."""
+    platform = onboard(xhttp, grant(), org_type="province", kind="integration_platform", security=approved_security())
+    bank = onboard(xhttp, grant(), via=platform)
+    steps = xhttp.get(f"/agencies/onboarding/{bank.request_id}", headers=ACTOR).json()["steps"]
+    assert steps[7]["data"]["relaying_platforms"] == [platform.identifier]  # its test run came through it
+    pid = resident(xhttp)["personal_id"]
+    body = {"personal_id": pid, "purpose": PURPOSE, "sex": "1"}
+    bank_token, platform_token = bank.token(xhttp), platform.token(xhttp)  # held through what follows
+
+    def direct(tag: str) -> httpx.Response:
+        return xhttp.post("/exchange/v1/verify", json=body, headers=bearer(bank_token, **{"X-Road-Id": tag}))
+
+    def relayed(tag: str) -> httpx.Response:
+        return xhttp.post("/exchange/v1/verify", json=body, headers=bearer(
+            platform_token, **{"X-Road-Client": bank.identifier, "X-Road-Id": tag}))
+
+    tag = f"model-{uuid.uuid4()}"
+    refused = assert_problem(direct(f"{tag}-1"), 403, "direct_call_not_allowed")
+    assert refused["via_platform"] == platform.identifier and refused["platform_status"] == "active"
+    assert refused["detail_en"].startswith(f"System {bank.identifier} connects through platform")
+    naming_itself = xhttp.post("/exchange/v1/verify", json=body, headers=bearer(
+        bank_token, **{"X-Road-Client": bank.identifier}))
+    assert_problem(naming_itself, 403, "direct_call_not_allowed")
+    retrieve = xhttp.post("/exchange/v1/retrieve", json={"personal_id": pid, "purpose": PURPOSE,
+                                                         "fields": ["full_name"]}, headers=bearer(bank_token))
+    assert_problem(retrieve, 403, "direct_call_not_allowed")
+    assert relayed(f"{tag}-2").status_code == 200
+    test_direct = xhttp.get("/exchange/v1/sandbox/residents", headers=bearer(bank.test_token(xhttp)))
+    assert_problem(test_direct, 403, "direct_call_not_allowed")  # in the test environment too
+
+    platform_path = f"/agencies/systems/{platform.identifier}"
+    assert xhttp.post(f"{platform_path}/suspend", json={"reason": "đánh giá lại"}, headers=ACTOR).status_code == 200
+    assert_problem(relayed(f"{tag}-3"), 403, "system_suspended")
+    assert assert_problem(direct(f"{tag}-4"), 403, "direct_call_not_allowed")["platform_status"] == "suspended"
+    assert xhttp.post(f"{platform_path}/resume", json={}, headers=ACTOR).status_code == 200
+    assert relayed(f"{tag}-5").status_code == 200
+    assert xhttp.post(f"{platform_path}/terminate", json={"reason": "thu hồi phê duyệt"},
+                      headers=ACTOR).status_code == 200
+    after = relayed(f"{tag}-6")
+    assert after.status_code in (401, 403) and after.json()["code"] in ("credential_revoked", "system_terminated")
+    assert assert_problem(direct(f"{tag}-7"), 403, "direct_call_not_allowed")["platform_status"] == "terminated"
+
+    log = {e["correlation_id"]: e for e in entries(database, correlation=tag)}
+    assert (log[f"{tag}-1"]["result"], log[f"{tag}-1"]["error_code"]) == ("denied", "direct_call_not_allowed")
+    assert log[f"{tag}-1"]["client_system"] == bank.identifier and log[f"{tag}-1"]["relaying_platform"] is None
+    assert log[f"{tag}-2"]["result"] == "ok" and log[f"{tag}-2"]["relaying_platform"] == platform.identifier
+    assert log[f"{tag}-3"]["error_code"] == "system_suspended" and log[f"{tag}-3"]["client_system"] == \
+        platform.identifier
+    assert log[f"{tag}-7"]["error_code"] == "direct_call_not_allowed"
+    assert all(log[f"{tag}-{n}"]["fields_disclosed"] == [] for n in (1, 3, 4, 6, 7))

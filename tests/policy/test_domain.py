@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dancu.policy.domain import Decision, Policy, Request, Rule, Service, decide
+from dancu.policy.domain import Decision, Environment, Policy, Request, Rule, Service, decide, outside_sandbox
 
 FIELDS = ["full_name", "date_of_birth", "sex", "religion_code", "ethnic_code", "permanent_address", "phone"]
 PURPOSES = ["kyc", "subscriber_check", "public_service", "inspection"]
@@ -97,3 +97,15 @@ def test_never_for_a_source_beyond_the_policy(policy: Policy, request: Request, 
         assert source in owned
     elif source not in owned:
         assert {"rule": "source_not_allowed", "value": source} in decision.explain()
+
+
+ids = st.lists(st.one_of(st.none(), st.sampled_from(["001090000001", "001090000002", "079085000111", "12"])),
+               max_size=8)
+
+
+@given(ids, st.frozensets(st.sampled_from(["001090000001", "001090000002"])))
+def test_test_calls_stay_in_the_sandbox_production_ones_are_not_confined(asked: list[str | None],
+                                                                         sandbox: frozenset[str]) -> None:
+    outside = outside_sandbox(Environment.TEST, asked, sandbox)
+    assert outside == [i for i, pid in enumerate(asked) if pid not in sandbox]  # None (no number) included
+    assert outside_sandbox(Environment.PRODUCTION, asked, sandbox) == []  # its reads leave the sandbox out

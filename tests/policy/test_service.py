@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from dancu.agencies.models import InformationSystem, Organisation
 from dancu.policy import service
-from dancu.policy.domain import Request, Rule, decide
+from dancu.policy.domain import Environment, Request, Rule, decide
 from dancu.policy.rate import RateLimiter
 from dancu.policy.service import Grant
 
@@ -70,3 +70,35 @@ def test_rate_limiter_token_bucket() -> None:
     refused = limiter.allow(1, 2, 100.0)
     assert refused is not None and refused.rule is Rule.RATE_LIMITED
     assert limiter.allow(1, 2, 100.5) is None
+
+
+def test_test_and_production_policies_live_side_by_side(session: Session) -> None:
+    system_id = a_system(session)
+    test = Grant(frozenset({"verify", "retrieve"}), frozenset({"full_name", "sex"}), frozenset({"kyc"}),
+                 daily_quota=2, rate_per_second=5)
+    service.activate(session, system_id, test, "officer", NOW, Environment.TEST)  # step 7
+    assert service.policy_for(session, system_id, NOW + timedelta(hours=1)) is None  # no production one yet
+    service.activate(session, system_id, GRANT, "officer", NOW + timedelta(hours=2))  # step 9
+    service.activate(session, system_id, GRANT, "officer", NOW + timedelta(hours=3))  # a production change
+    later = NOW + timedelta(hours=4)
+    in_test = service.policy_for(session, system_id, later, Environment.TEST)
+    in_production = service.policy_for(session, system_id, later)
+    assert in_test is not None and in_test.environment is Environment.TEST and in_test.version == 1  # untouched
+    assert in_production is not None and in_production.environment is Environment.PRODUCTION
+    assert in_production.version == 2 and in_production.services == {"verify"}
+    assert [(v.environment, v.version) for v in service.history(session, system_id)] == [
+        ("production", 1), ("production", 2), ("test", 1)]
+    assert service.consume_quota(session, system_id, in_test, later, 2) is None
+    assert service.consume_quota(session, system_id, in_test, later) is not None  # the test quota is spent
+    assert service.consume_quota(session, system_id, in_production, later, 3) is None  # the production one is not
+    service.end(session, system_id, NOW + timedelta(days=1))  # termination ends both
+    ended = NOW + timedelta(days=2)
+    assert service.policy_for(session, system_id, ended) is None
+    assert service.policy_for(session, system_id, ended, Environment.TEST) is None
+
+
+def test_rate_buckets_are_per_system_and_environment() -> None:
+    limiter = RateLimiter()
+    assert limiter.allow((1, "test"), 1, 100.0) is None
+    assert limiter.allow((1, "test"), 1, 100.0) is not None
+    assert limiter.allow((1, "production"), 1, 100.0) is None  # test calls never spend the production rate

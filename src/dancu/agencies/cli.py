@@ -13,13 +13,16 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-from dancu.agencies import credentials, queries, repository, service
+from dancu.agencies import credentials, queries, repository, sandbox, service
 from dancu.agencies.schemas import OnboardingCreate, StepBody
 from dancu.agencies.tokens import utcnow
 from dancu.db import get_database
 from dancu.errors import ValidationFailed, field_error
 
 app = typer.Typer(help="Hệ thống kết nối — connected systems: onboarding, suspension, keys.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Môi trường kiểm thử — the sandbox of synthetic residents test credentials reach.",
+                          no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
 console = Console()
 ACTOR = typer.Option(..., "--actor", help="Who is acting (recorded with the step or change).")
 JsonFile = Annotated[Path | None, typer.Option("--json", help="JSON body, as the HTTP API takes it.")]
@@ -137,3 +140,23 @@ def directory() -> None:
     """Print the public directory (JSON)."""
     with _context() as ctx:
         _print({"agencies": queries.directory(ctx.session, ctx.now)})
+
+
+@sandbox_app.command("load")
+def sandbox_load(
+    residents: Annotated[int, typer.Option("--residents", "-n", min=1, max=10_000_000,
+                                           help="The sandbox holds at least this many residents afterwards.")],
+    actor: str = ACTOR,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Load synthetic residents (dancu.synth; no real person) into the sandbox: resumes an interrupted load,
+    adds only what is missing, a rerun loads nothing."""
+    result = sandbox.load(get_database(), residents, actor, progress=progress)
+    _print({"residents": result.residents, "loaded": result.loaded, "jobs": list(result.jobs),
+            "note": sandbox.NOTE_VI, "note_en": sandbox.NOTE_EN})
+
+
+@sandbox_app.command("show")
+def sandbox_show() -> None:
+    """How many sandbox residents there are and every load that made them."""
+    _print(sandbox.summary(get_database()))

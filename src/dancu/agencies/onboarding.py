@@ -3,13 +3,19 @@
 Steps happen once each, in order 1..10; a rejection at step 6 closes the request.  Each step records
 who, when, which documents (name and SHA-256), the decision and notes, and its own data.  The
 conditions that span steps (connection model vs. system kind, security assessment of relaying
-platforms, policy within the request) are checked here; the shape of each step's data is checked by
-``schemas.STEP_DATA``.
+platforms, test policy and production policy within the request, the test run's calls) are checked here;
+the shape of each step's data is checked by ``schemas.STEP_DATA``.
+
+Steps 7 and 8 are the test environment: step 7 issues test credentials and a **test policy** — the scope
+of the request letter (:func:`sandbox_policy`), in force for test credentials only, on sandbox residents only;
+step 8 is passed only when the exchange log holds the system's own successful test calls since step 7, at
+least one per requested service (:func:`required_test_services`).  The counts come from the log (the
+service layer reads them into the step's data); nothing the caller declares is taken for a test run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
@@ -19,6 +25,10 @@ from dancu.agencies.domain import DOCUMENT_AXIS_KINDS, ConnectionModel, SystemKi
 from dancu.agencies.errors import StepInvalid, StepOutOfOrder
 
 MIN_SECURITY_LEVEL = 3
+TEST_DAILY_QUOTA = 1_000  # records a day under the test policy, unless step 7 sets another
+TEST_RATE_PER_SECOND = 10
+MIN_TEST_CALLS = 1  # successful test calls per required service before step 8 passes
+PUSH = "enrichment_push"
 
 
 class StepNo(IntEnum):
@@ -138,22 +148,87 @@ def _check_decision(onboarding: Onboarding, step: Step) -> None:
         raise _invalid(step, "reasons_required", "Từ chối phải nêu rõ lý do.", "A rejection must give reasons.")
 
 
+def sandbox_policy(letter: Mapping[str, Any], chosen: Mapping[str, Any] | None = None,
+                known_sources: Collection[str] | None = None) -> dict[str, Any]:
+    """The test policy step 7 activates: the services, fields, sources, purposes and legal bases of the request
+    letter, a small quota and rate — each of purposes, legal bases, quota, rate and the end-user rule may be
+    set at step 7 instead (``chosen``; ``None`` values keep the default).  Sources are those of the letter the
+    deployment synchronises (``known_sources``; a push for another one could not be tested anyway)."""
+    chosen = {k: v for k, v in (chosen or {}).items() if v is not None}
+    sources = set(letter.get("sources", ()))
+    return {
+        "services": sorted(set(letter.get("services", ()))), "fields": sorted(set(letter.get("fields", ()))),
+        "sources": sorted(sources if known_sources is None else sources & set(known_sources)),
+        "purposes": sorted(set(chosen.get("purposes", letter.get("purposes", ())))),
+        "legal_bases": sorted(set(chosen.get("legal_bases", letter.get("legal_bases", ())))),
+        "daily_quota": int(chosen.get("daily_quota", TEST_DAILY_QUOTA)),
+        "rate_per_second": int(chosen.get("rate_per_second", TEST_RATE_PER_SECOND)),
+        "must_name_end_user": bool(chosen.get("must_name_end_user", False)),
+    }
+
+
+def required_test_services(scope: Mapping[str, Any]) -> list[str]:
+    """The services step 8 wants a successful test call of: every service of the test policy (those the letter
+    requests) — ``enrichment_push`` only when it grants a sector source (without one every push is refused)."""
+    services = set(scope.get("services", ()))
+    if not scope.get("sources"):
+        services.discard(PUSH)
+    return sorted(services)
+
+
+def sandbox_scope(onboarding: Onboarding) -> Mapping[str, Any]:
+    """The test policy recorded at step 7 (a request whose step 7 predates it: its letter's scope)."""
+    recorded: Mapping[str, Any] | None = onboarding.step(StepNo.TEST_CREDENTIALS).data.get("test_policy")
+    return recorded or onboarding.step(StepNo.REQUEST_LETTER).data
+
+
+def _beyond(requested: Mapping[str, Any], granted: Mapping[str, Any], step: Step, keys: tuple[str, ...],
+            what_vi: str, what_en: str) -> None:
+    """Refuse a grant of more ``keys`` than the letter requested; purposes and legal bases only when the letter
+    lists them (letters before 2026-12 named none)."""
+    for key in keys:
+        if key in ("purposes", "legal_bases") and not requested.get(key):
+            continue
+        beyond = sorted(set(granted.get(key, ())) - set(requested.get(key, ())))
+        if beyond:
+            raise StepInvalid(step.number, f"{key}_beyond_request",
+                              f"{what_vi} cấp vượt quá đề nghị: {', '.join(beyond)}.",
+                              f"The {what_en} grants more {key} than requested: {', '.join(beyond)}.",
+                              beyond=beyond)
+
+
+def _check_test_credentials(onboarding: Onboarding, step: Step) -> None:
+    letter = onboarding.step(StepNo.REQUEST_LETTER).data
+    granted = step.data.get("test_policy") or {}
+    _beyond(letter, granted, step, ("services", "fields", "sources", "purposes", "legal_bases"),
+            "Chính sách kiểm thử", "test policy")
+    if not granted.get("purposes"):
+        raise _invalid(step, "test_purposes_missing",
+                       "Chưa có mục đích sử dụng nào cho chính sách kiểm thử: văn bản đề nghị (purposes) hoặc "
+                       "bước 7 (test_policy.purposes) phải nêu.",
+                       "The test policy would list no purpose: name them in the request letter (purposes) or at "
+                       "step 7 (test_policy.purposes).")
+
+
 def _check_test_run(onboarding: Onboarding, step: Step) -> None:
-    if step.data["result"] != "passed":
-        raise _invalid(step, "test_not_passed", "Kết nối kiểm thử chưa thành công; chạy lại rồi ghi nhận.",
-                       "The test connection did not pass; run it again, then record it.")
+    calls: Mapping[str, int] = step.data.get("calls") or {}
+    required = required_test_services(sandbox_scope(onboarding))
+    missing = [name for name in required if calls.get(name, 0) < MIN_TEST_CALLS]
+    if missing:
+        raise StepInvalid(
+            step.number, "test_calls_missing",
+            f"Nhật ký chia sẻ chưa có lời gọi kiểm thử thành công của hệ thống cho dịch vụ: {', '.join(missing)} "
+            "(gọi bằng khóa kiểm thử, trên công dân của môi trường kiểm thử, từ bước 7).",
+            f"The exchange log holds no successful test call by this system for: {', '.join(missing)} "
+            "(made with its test credentials, on sandbox residents, since step 7).",
+            missing=missing, calls=dict(calls), required=required, since=step.data.get("since"))
 
 
 def _check_policy(onboarding: Onboarding, step: Step) -> None:
     requested = onboarding.step(StepNo.REQUEST_LETTER).data
     policy = step.data["policy"]
-    for key in ("services", "fields", "sources"):
-        beyond = sorted(set(policy.get(key, ())) - set(requested.get(key, ())))
-        if beyond:
-            raise StepInvalid(step.number, f"{key}_beyond_request",
-                              f"Chính sách cấp vượt quá đề nghị: {', '.join(beyond)}.",
-                              f"The policy grants more {key} than requested: {', '.join(beyond)}.",
-                              beyond=beyond)
+    _beyond(requested, policy, step, ("services", "fields", "sources", "purposes", "legal_bases"), "Chính sách",
+            "policy")
     if policy.get("sources") and "enrichment_push" not in policy["services"]:
         raise _invalid(step, "sources_without_push", "Chỉ cấp nguồn dữ liệu khi cho phép dịch vụ enrichment_push.",
                        "Sector sources are granted only with the enrichment_push service.")
@@ -163,6 +238,7 @@ CHECKS: dict[int, Callable[[Onboarding, Step], None]] = {
     StepNo.TECHNICAL_DESIGN: _check_design,
     StepNo.SECURITY: _check_security,
     StepNo.DECISION: _check_decision,
+    StepNo.TEST_CREDENTIALS: _check_test_credentials,
     StepNo.TEST_CONNECTION: _check_test_run,
     StepNo.PRODUCTION: _check_policy,
 }

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+import psycopg
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -21,6 +23,7 @@ from dancu.agencies.models import (
     SystemStatusChange,
     UsedAssertion,
 )
+from dancu.ledger.models import LedgerEntryRow
 
 
 def organisation_by_member(session: Session, member: MemberId) -> Organisation | None:
@@ -169,3 +172,63 @@ def suspended_until_before(session: Session, at: datetime) -> Sequence[Informati
         InformationSystem.status == "suspended", InformationSystem.suspended_until <= at
     ).with_for_update(skip_locked=True)
     return session.scalars(stmt).all()
+
+
+# -- the sandbox (plain psycopg: it is loaded by the synthetic population's bulk loader) ------------------------
+SANDBOX_LOCK = 0x5A4E_DB0C  # advisory lock: one sandbox load at a time
+
+
+def lock_sandbox(conn: psycopg.Connection) -> None:
+    """Wait for, then hold (until :func:`unlock_sandbox` or the connection closes), the sandbox load lock."""
+    conn.execute("SELECT pg_advisory_lock(%s)", (SANDBOX_LOCK,))
+
+
+def unlock_sandbox(conn: psycopg.Connection) -> None:
+    conn.execute("SELECT pg_advisory_unlock(%s)", (SANDBOX_LOCK,))
+
+
+def mark_sandbox(cur: psycopg.Cursor, load_key: str, resident_ids: list[int]) -> None:
+    cur.execute("INSERT INTO sandbox_resident (resident_id, load_key) SELECT unnest(%s::bigint[]), %s",
+                (resident_ids, load_key))
+
+
+def sandbox_loads(conn: psycopg.Connection, kind: str) -> list[dict[str, Any]]:
+    """Every sandbox load job, oldest first: key, state, residents asked and stored, seed, who, when."""
+    cur = conn.execute("SELECT job_key, state, total, done, params, started_at, finished_at FROM job "
+                       "WHERE kind = %s ORDER BY job_id", (kind,))
+    return [{"job_key": key, "state": state, "residents": int(total), "loaded": int(done),
+             "seed": int(params["seed"]), "loaded_by": params.get("loaded_by"), "started_at": started,
+             "finished_at": finished}
+            for key, state, total, done, params, started, finished in cur.fetchall()]
+
+
+def sandbox_count(conn: psycopg.Connection) -> int:
+    row = conn.execute("SELECT count(*) FROM sandbox_resident").fetchone()
+    return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True)
+class ServiceCalls:
+    """A system's successful exchange calls of one service in the log since some moment."""
+
+    service: str
+    calls: int
+    first_seq: int
+    last_seq: int
+    relaying_platforms: tuple[str, ...]
+
+
+def successful_calls(session: Session, client_system: str, since: datetime,
+                     services: Sequence[str]) -> list[ServiceCalls]:
+    """Per service of ``services``: the exchange-log entries for ``client_system`` recorded since ``since`` that
+    were answered with code ``ok`` (result ``ok``, no error code) — read from the log, whatever anyone says."""
+    entry = LedgerEntryRow
+    stmt = (
+        select(entry.service, func.count(), func.min(entry.seq), func.max(entry.seq),
+               func.array_remove(func.array_agg(entry.relaying_platform.distinct()), None))
+        .where(entry.client_system == client_system, entry.recorded_at >= since, entry.kind == "exchange",
+               entry.result == "ok", entry.error_code.is_(None), entry.service.in_(services))
+        .group_by(entry.service).order_by(entry.service)
+    )
+    return [ServiceCalls(service, int(n), int(first), int(last), tuple(platforms))
+            for service, n, first, last, platforms in session.execute(stmt).all()]

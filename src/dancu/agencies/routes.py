@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from dancu.agencies import credentials, queries, service
+from dancu.agencies import credentials, queries, sandbox, service
 from dancu.agencies.auth import CurrentSystem
 from dancu.agencies.schemas import (
     CredentialCreate,
@@ -20,6 +21,8 @@ from dancu.agencies.schemas import (
     OnboardingCreate,
     OnboardingView,
     ReasonBody,
+    SandboxLoadBody,
+    SandboxView,
     StepBody,
     SuspendBody,
     SystemView,
@@ -71,6 +74,20 @@ def record_step(request_id: RequestId, number: Annotated[int, Path(ge=1, le=10)]
     return queries.onboarding_view(session, request_id)
 
 
+@router.get("/sandbox", response_model=SandboxView, responses=ERRORS,
+            summary="The sandbox: how many synthetic residents test credentials reach, and every load")
+async def get_sandbox(request: Request, reader: Reader) -> SandboxView:
+    return SandboxView.model_validate(await run_in_threadpool(sandbox.summary, request.app.state.database))
+
+
+@router.post("/sandbox", response_model=SandboxView, responses=ERRORS,
+             summary="Load synthetic residents into the sandbox (at least N afterwards; resumable, idempotent)")
+async def load_sandbox(body: SandboxLoadBody, request: Request, actor: Actor) -> SandboxView:
+    database = request.app.state.database
+    await run_in_threadpool(sandbox.load, database, body.residents, actor)
+    return SandboxView.model_validate(await run_in_threadpool(sandbox.summary, database))
+
+
 @router.post("/systems/{identifier:path}/suspend", response_model=SystemView, responses=ERRORS,
              summary="Suspend (tạm ngừng) — refused from the very next request")
 def suspend(identifier: Identifier, body: SuspendBody, session: DbSession, actor: Actor) -> SystemView:
@@ -110,11 +127,13 @@ def revoke_credential(identifier: Identifier, kid: str, session: DbSession, acto
     return Response(status_code=204)
 
 
-@router.get("/systems/{identifier:path}/policy", responses=ERRORS, summary="Every policy version of a system")
+@router.get("/systems/{identifier:path}/policy", responses=ERRORS,
+            summary="Every policy version of a system: production ones (step 9 on), then test ones (step 7 on)")
 def policy_versions(identifier: Identifier, session: DbSession, reader: Reader) -> list[dict[str, Any]]:
     system = service.get_system(session, identifier)
     return [
-        {"version": v.version, "services": v.services, "fields": v.fields, "purposes": v.purposes,
+        {"environment": v.environment, "version": v.version, "services": v.services, "fields": v.fields,
+         "purposes": v.purposes,
          "legal_bases": v.legal_bases, "daily_quota": v.daily_quota, "rate_per_second": v.rate_per_second,
          "must_name_end_user": v.must_name_end_user, "sources": v.sources, "valid_from": v.valid_from,
          "valid_to": v.valid_to,

@@ -36,6 +36,9 @@ SourceCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,30}$", description
 Sources = Annotated[list[SourceCode], Field(max_length=20, description="Sector sources (dancu sync sources) the "
                                                                        "system pushes enrichment data for")]
 SystemIdentifier = Annotated[str, Field(max_length=300), AfterValidator(_system_identifier)]
+Code = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]  # what a call puts in purpose
+Purposes = Annotated[list[Code], Field(max_length=50)]
+LegalBases = Annotated[list[Code], Field(max_length=50)]
 
 
 class Strict(BaseModel):
@@ -79,6 +82,11 @@ class OnboardingCreate(Strict):
     services: list[Service] = Field(min_length=1)
     fields: list[RecordField] = Field(min_length=1)
     sources: Sources = Field(default_factory=list)
+    purposes: Purposes = Field(default_factory=list, description=(
+        "Purpose codes the system will declare on each call (purpose), e.g. kyc_account_opening: the test "
+        "policy lists them from step 7, the production policy may grant no other"))
+    legal_bases: LegalBases = Field(default_factory=list, description=(
+        "Legal-basis codes it will declare (legal_basis); when listed, the policies may grant no other"))
     proposed_focal_point: FocalPointIn
     documents: list[DocumentIn] = Field(default_factory=list, max_length=50)
     notes: LongText | None = None
@@ -142,10 +150,20 @@ class CredentialIn(Strict):
         return self
 
 
-class TestRunData(Strict):
-    result: Literal["passed", "failed"]
-    run_at: datetime | None = None
-    calls: int | None = Field(default=None, ge=0)
+class Step7Policy(Strict):
+    """What step 7 may set in the test policy instead of the defaults; within the request letter."""
+
+    purposes: Purposes | None = Field(default=None, description="Default: the letter's purposes")
+    legal_bases: LegalBases | None = Field(default=None, description="Default: the letter's legal bases")
+    daily_quota: int | None = Field(default=None, gt=0, le=100_000, description="Default 1,000 records a day")
+    rate_per_second: int | None = Field(default=None, gt=0, le=100, description="Default 10 requests a second")
+    must_name_end_user: bool | None = Field(default=None, description="Default false")
+
+
+class Step7Data(CredentialIn):
+    """Step 7: the test key (or certificate) and, optionally, choices for the test policy."""
+
+    test_policy: Step7Policy | None = None
 
 
 class PolicyGrantIn(Strict):
@@ -169,8 +187,8 @@ class Empty(Strict):
 
 
 STEP_DATA: dict[int, type[BaseModel]] = {
-    2: FocalPointsData, 3: ReadinessData, 4: DesignData, 5: SecurityData, 6: Empty, 7: CredentialIn,
-    8: TestRunData, 9: ProductionData, 10: Empty,
+    2: FocalPointsData, 3: ReadinessData, 4: DesignData, 5: SecurityData, 6: Empty, 7: Step7Data,
+    8: Empty, 9: ProductionData, 10: Empty,
 }
 
 
@@ -240,6 +258,31 @@ class SystemView(BaseModel):
     credentials: list[CredentialView]
     status_history: list[StatusChangeView] = Field(
         default_factory=list, description="Every suspension, resumption and termination, oldest first")
+
+
+class SandboxLoadBody(Strict):
+    residents: int = Field(ge=1, le=10_000, description="The sandbox holds at least this many synthetic residents "
+                                                        "afterwards (larger sandboxes: dancu agencies sandbox load)")
+
+
+class SandboxLoadView(BaseModel):
+    job_key: str
+    state: str
+    residents: int
+    loaded: int
+    seed: int
+    loaded_by: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class SandboxView(BaseModel):
+    """The test environment's residents: synthetic, no real person (see docs/agencies.md#the-sandbox)."""
+
+    residents: int
+    loads: list[SandboxLoadView]
+    note: str
+    note_en: str
 
 
 class MeView(BaseModel):

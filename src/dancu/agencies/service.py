@@ -36,6 +36,7 @@ from dancu.agencies.onboarding import Document, Onboarding, OnboardingState, Ste
 from dancu.agencies.schemas import STEP_DATA, OnboardingCreate, StepBody
 from dancu.errors import ValidationFailed, field_error
 from dancu.policy import service as policy
+from dancu.policy.domain import Environment, Service
 from dancu.policy.service import Grant
 from dancu.sync import sources as sync_sources
 from dancu.sync.push.settings import get_push_settings
@@ -107,7 +108,8 @@ def record_step(ctx: Context, request_id: int, number: int, body: StepBody) -> O
     if number != current.expected_step:
         raise StepOutOfOrder(number, current.expected_step)
     data = _step_data(number, body.data)
-    step = _step(ctx, number, body, data.model_dump(mode="json"))
+    recorded = RECORDED.get(number, _as_given)(ctx, system, current, data)
+    step = _step(ctx, number, body, recorded)
     after = onboarding.record(current, step)
     EFFECTS.get(number, _nothing)(ctx, system, data, step)
     _store(ctx, request, current, step, after)
@@ -121,6 +123,42 @@ def load(session: Session, request: OnboardingRequest, kind: SystemKind) -> Onbo
         for s in repository.steps_of(session, request.request_id)
     )
     return Onboarding(kind, steps)
+
+
+def _as_given(ctx: Context, system: InformationSystem, current: Onboarding, data: BaseModel) -> dict[str, Any]:
+    return data.model_dump(mode="json")
+
+
+def _with_test_policy(ctx: Context, system: InformationSystem, current: Onboarding,
+                      data: BaseModel) -> dict[str, Any]:
+    """Step 7 records the test policy it activates (the letter's scope, step 7's choices), as granted."""
+    recorded = data.model_dump(mode="json")
+    known = sync_sources.all_sources(get_push_settings().sync_sources)
+    recorded["test_policy"] = onboarding.sandbox_policy(current.step(StepNo.REQUEST_LETTER).data,
+                                                     recorded.get("test_policy"), known)
+    return recorded
+
+
+def _test_run_from_log(ctx: Context, system: InformationSystem, current: Onboarding,
+                       data: BaseModel) -> dict[str, Any]:
+    """Step 8 records what the exchange log holds, not what anyone declares: the system's calls answered
+    ``ok`` since step 7, per service.  Before step 9 a system has no production credential, and a platform
+    cannot relay a production call for a system not live, so each of them was a test call."""
+    since = current.step(StepNo.TEST_CREDENTIALS).at
+    found = repository.successful_calls(ctx.session, system.identifier, since, [s.value for s in Service])
+    return {
+        "since": since.isoformat(), "checked_at": ctx.now.isoformat(),
+        "required": onboarding.required_test_services(onboarding.sandbox_scope(current)),
+        "calls": {c.service: c.calls for c in found}, "total": sum(c.calls for c in found),
+        "first_seq": min((c.first_seq for c in found), default=None),
+        "last_seq": max((c.last_seq for c in found), default=None),
+        "relaying_platforms": sorted({p for c in found for p in c.relaying_platforms}),
+    }
+
+
+RECORDED: dict[int, Callable[[Context, InformationSystem, Onboarding, BaseModel], dict[str, Any]]] = {
+    StepNo.TEST_CREDENTIALS: _with_test_policy, StepNo.TEST_CONNECTION: _test_run_from_log,
+}
 
 
 def _step_data(number: int, data: dict[str, Any]) -> BaseModel:
@@ -185,7 +223,13 @@ def _decide(ctx: Context, system: InformationSystem, data: Any, step: Step) -> N
 
 
 def _test_credentials(ctx: Context, system: InformationSystem, data: Any, step: Step) -> None:
+    """Step 7: the test key, and the test policy — in force for test credentials only, on the sandbox only."""
     credentials.register(ctx.session, system, CredentialKind.TEST, data, ctx.actor)
+    g = step.data["test_policy"]
+    grant = Grant(frozenset(g["services"]), frozenset(g["fields"]), frozenset(g["purposes"]),
+                  frozenset(g["legal_bases"]), g["daily_quota"], g["rate_per_second"], g["must_name_end_user"],
+                  frozenset(g["sources"]))
+    policy.activate(ctx.session, system.system_id, grant, ctx.actor, ctx.now, Environment.TEST)
 
 
 def _production(ctx: Context, system: InformationSystem, data: Any, step: Step) -> None:
@@ -194,7 +238,7 @@ def _production(ctx: Context, system: InformationSystem, data: Any, step: Step) 
     credentials.register(ctx.session, system, CredentialKind.PRODUCTION, data.credential, ctx.actor)
     grant = Grant(frozenset(g.services), frozenset(g.fields), frozenset(g.purposes), frozenset(g.legal_bases),
                   g.daily_quota, g.rate_per_second, g.must_name_end_user, frozenset(g.sources))
-    policy.activate(ctx.session, system.system_id, grant, ctx.actor, ctx.now)
+    policy.activate(ctx.session, system.system_id, grant, ctx.actor, ctx.now, Environment.PRODUCTION)
 
 
 def _check_sources_known(step: Step, codes: list[str]) -> None:

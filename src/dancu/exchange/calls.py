@@ -3,6 +3,14 @@ whose behalf (X-Road-Client, relaying), for which end user, its correlation id a
 
 Refusals are logged too once the caller's identity is known (a valid token whose system is suspended,
 terminated, not live, or whose key is revoked); a request without a valid token has no one to record.
+
+Each call lives in one environment, the kind of the credential its token came from (for a relayed call, the
+relaying platform's): ``test`` calls are judged by the system's test policy and reach only the sandbox,
+``production`` ones by its production policy and never see the sandbox.
+
+The connection model of step 4 holds: a system declared to connect through NDXP or an LGSP platform
+(``via_platform``) is refused when it calls on its own (``direct_call_not_allowed``); only its platform,
+approved and live, may call for it — so a suspended or terminated platform stops every system behind it.
 """
 
 from __future__ import annotations
@@ -25,9 +33,10 @@ from dancu.agencies.settings import get_agency_settings
 from dancu.agencies.tokens import platform_key, utcnow, verify_access_token
 from dancu.errors import DancuError
 from dancu.exchange import domain, repository
-from dancu.exchange.errors import RelayedSystemNotAllowed, RelayNotAllowed, XRoadClientInvalid
+from dancu.exchange.errors import DirectCallNotAllowed, RelayedSystemNotAllowed, RelayNotAllowed, XRoadClientInvalid
 from dancu.exchange.runtime import Runtime, runtime_of
 from dancu.ledger.domain import EntryKind, LedgerEntry
+from dancu.policy.domain import Environment
 
 
 @dataclass
@@ -42,7 +51,13 @@ class Call:
     policy_version_id: int | None = None
     relaying_platform: str | None = None
     xroad_client: str | None = None
+    environment: str = Environment.PRODUCTION.value  # the kind of the credential the call was made with
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def meter(self) -> tuple[int, str]:
+        """What rate and quota count: the policy holder in this environment."""
+        return self.client_system_id, self.environment
 
     def entry(self, *, result: str, purpose: str | None, legal_basis: str | None = None,
               error_code: str | None = None, personal_ids: tuple[str, ...] = (),
@@ -100,29 +115,41 @@ def _claims(request: Request) -> dict[str, Any]:
 
 
 async def authenticate(rt: Runtime, request: Request, call: Call) -> Call:
-    """The call with its caller and policy holder filled in; refusals raised (and logged when identified)."""
+    """The call with its caller, environment and policy holder filled in; refusals raised (and logged when
+    identified)."""
     claims = _claims(request)
     async with rt.pool.connection() as conn:
         row = await repository.auth_row(conn, int(str(claims["cid"])))
     if row is None or row.system_id != claims["sid"]:
         raise Unauthenticated("Khóa không còn tồn tại.", "The credential no longer exists.")
+    kind = CredentialKind(row.credential_kind)
     call = replace(call, client_system=row.identifier, client_system_id=row.system_id,
-                   policy_version_id=row.policy_version_id)
+                   policy_version_id=row.policy_version_id, environment=kind.value)
     try:
         if row.revoked_at is not None:
             raise CredentialRevoked("Khóa đã bị thu hồi; hãy dùng khóa khác để lấy mã truy cập mới.",
                                     "The credential was revoked; get a new token with another key.")
         status = effective_status(row.status, row.suspended_until, utcnow())
-        check_status(row.identifier, status, CredentialKind(row.credential_kind), row.status_reason,
-                     row.suspended_until)
-        return await _relay(rt, call, row.system_kind, status)
+        check_status(row.identifier, status, kind, row.status_reason, row.suspended_until)
+        relayed = await _relay(rt, call, row.system_kind, status, kind)
+        if relayed.relaying_platform is None and row.via_platform:
+            raise await _direct_call(rt, row.identifier, row.via_platform)
+        return relayed
     except DancuError as error:
         if not getattr(error, "logged", False):
             await refuse(rt, call, error, purpose=None)
         raise
 
 
-async def _relay(rt: Runtime, call: Call, kind: str, status: SystemStatus) -> Call:
+async def _direct_call(rt: Runtime, system: str, platform: str) -> DirectCallNotAllowed:
+    """The refusal of a direct call by a system that connects through ``platform``, saying how the platform is."""
+    async with rt.pool.connection() as conn:
+        found = await repository.system_row(conn, platform)
+    status = effective_status(found.status, found.suspended_until, utcnow()).value if found else None
+    return DirectCallNotAllowed(system, platform, status)
+
+
+async def _relay(rt: Runtime, call: Call, kind: str, status: SystemStatus, credential: CredentialKind) -> Call:
     if call.xroad_client is None:
         return call
     named = domain.parse_client(call.xroad_client)
@@ -137,17 +164,16 @@ async def _relay(rt: Runtime, call: Call, kind: str, status: SystemStatus) -> Ca
                               f"{call.client_system} is not an approved relaying platform; it may not call "
                               f"on behalf of {named}.", x_road_client=named)
     async with rt.pool.connection() as conn:
-        target = await repository.system_row(conn, named)
+        target = await repository.system_row(conn, named, credential.value)
     if target is None or target.via_platform != call.client_system:
         raise RelayedSystemNotAllowed(f"{named} không kết nối qua nền tảng {call.client_system}.",
                                       f"{named} does not connect through platform {call.client_system}.",
                                       x_road_client=named)
     relayed = replace(call, client_system=target.identifier, client_system_id=target.system_id,
                       policy_version_id=target.policy_version_id, relaying_platform=call.client_system)
-    try:
+    try:  # the platform's test credential relays test calls (onboarding or live), its production one live ones
         target_status = effective_status(target.status, target.suspended_until, utcnow())
-        check_status(target.identifier, target_status, CredentialKind.PRODUCTION, target.status_reason,
-                     target.suspended_until)
+        check_status(target.identifier, target_status, credential, target.status_reason, target.suspended_until)
     except DancuError as error:
         await refuse(rt, relayed, error, purpose=None)
         error.logged = True  # type: ignore[attr-defined]

@@ -9,6 +9,11 @@ answer → durable exchange-log entry → only then the answer leaves.
 
 The answer's counts say how the registry judged the records (an ID not found, a name that differs), so a push
 discloses something about the residents it names: it is logged with their personal IDs, as a verify is.
+
+A push made with a test credential must name, in every record, the personal ID number of a sandbox resident:
+a record naming someone else — or none, since it would then be matched by name and date of birth against the
+whole registry — refuses the whole push (``test_credentials_sandbox_only``, the records listed), before
+anything is written.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from dancu.exchange.calls import Call
 from dancu.exchange.errors import JobNotFound
 from dancu.exchange.runtime import Runtime
 from dancu.exchange.schemas import EnrichmentPush
+from dancu.policy.domain import Environment
 from dancu.sync import sources
 from dancu.sync.jobs import RunResult
 from dancu.sync.push import domain, spool
@@ -62,8 +68,10 @@ async def _admitted(rt: Runtime, call: Call, body: EnrichmentPush) -> domain.Bat
     purpose, basis = body.purpose, body.legal_basis
     await service.precheck(rt, call, purpose=purpose, legal_basis=basis, source=body.source)
     batch = domain.batch(sources.get(body.source, get_push_settings().sync_sources), body.records)
+    named = (tuple(next(iter(domain.personal_ids(batch.source, [record])), None) for record in body.records)
+             if call.environment == Environment.TEST else None)  # the number each record names, if any
     await service.admit(rt, call, purpose=purpose, legal_basis=basis, fields=frozenset(), personal_ids=(),
-                        records=batch.records, source=body.source)
+                        records=batch.records, source=body.source, confine=named, where="records")
     return batch
 
 

@@ -127,3 +127,54 @@ class XRoadServiceUnknown(NotFound):
         super().__init__(f"Đường dẫn /r1/ phải nêu hệ thống cung cấp dịch vụ {provider}; nhận được {named}.",
                          f"The /r1/ path must name the service provider {provider}; got {named}.",
                          provider=provider)
+
+
+class TestCredentialsSandboxOnly(DancuError):
+    """A call made with a test credential named someone outside the sandbox: refused whole, whoever it is — a real
+    resident or nobody — so the refusal says nothing about the number."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+    code = "test_credentials_sandbox_only"
+    status = 403
+    title_vi = "Khóa kiểm thử chỉ dùng với môi trường kiểm thử"
+    title_en = "Test credentials reach only the sandbox"
+
+    def __init__(self, where: str, positions: list[int]) -> None:
+        shown = ", ".join(map(str, positions[:20])) + (" …" if len(positions) > 20 else "")
+        vi_where = {"items": "mục", "lines": "dòng", "records": "bản ghi"}.get(where)
+        super().__init__(
+            "Khóa kiểm thử chỉ được dùng với công dân giả lập của môi trường kiểm thử (GET /exchange/v1/sandbox/"
+            "residents)" + (f"; {vi_where}: {shown}" if vi_where else "") + ". Không có dữ liệu nào được cung cấp.",
+            "Test credentials may only be used on the sandbox's synthetic residents (GET /exchange/v1/sandbox/"
+            "residents)" + (f"; {where}: {shown}" if vi_where else "") + ". Nothing was disclosed.",
+            **({where: positions[:100]} if vi_where else {}))
+
+
+class TestCredentialsRequired(DancuError):
+    __test__ = False
+    code = "test_credentials_required"
+    status = 403
+    title_vi = "Cần khóa kiểm thử"
+    title_en = "Test credentials required"
+
+    def __init__(self) -> None:
+        super().__init__("Danh sách công dân của môi trường kiểm thử chỉ dành cho khóa kiểm thử (bước 7).",
+                         "The sandbox's residents are listed for test credentials (step 7) only.")
+
+
+class DirectCallNotAllowed(DancuError):
+    """A system whose connection model (step 4) is through NDXP or an LGSP platform called on its own."""
+
+    code = "direct_call_not_allowed"
+    status = 403
+    title_vi = "Hệ thống phải kết nối qua nền tảng trung gian"
+    title_en = "Direct call not allowed: connect through the platform"
+
+    def __init__(self, system: str, platform: str, platform_status: str | None) -> None:
+        state_vi = f" (nền tảng đang ở trạng thái {platform_status})" if platform_status else ""
+        state_en = f" (the platform is {platform_status})" if platform_status else ""
+        super().__init__(
+            f"Hệ thống {system} kết nối qua nền tảng {platform} theo thiết kế đã duyệt (bước 4); không được gọi "
+            f"trực tiếp{state_vi}.",
+            f"System {system} connects through platform {platform} by its approved design (step 4); it may not "
+            f"call directly{state_en}.", via_platform=platform, platform_status=platform_status)

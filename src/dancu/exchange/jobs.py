@@ -7,6 +7,11 @@ and policy, reads the residents in one query, logs one ledger entry per line and
 the results and the checkpoint in one transaction.  A job whose runner died (no progress for a minute) is
 claimed by another runner and resumed from its checkpoint; lines verified but not yet saved are verified and
 logged again — the log may hold a line twice, never zero times.
+
+A job lives in the environment of the credential that submitted it (``params.environment``): a test job
+must name sandbox residents only — every staged line is checked before 202 — and is verified under the
+test policy against the sandbox alone, while the system may still be onboarding; a production job under the
+production policy, the sandbox left out, the system live.
 """
 
 from __future__ import annotations
@@ -26,14 +31,19 @@ from fastapi import Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
-from dancu.agencies.domain import SystemStatus, effective_status
+from dancu.agencies.domain import CredentialKind, SystemStatus, effective_status, statuses_allowed
 from dancu.exchange import domain, repository, service
-from dancu.exchange.calls import Call, Caller
-from dancu.exchange.errors import JobInputInvalid, JobNotFound, UnsupportedJobMediaType
+from dancu.exchange.calls import Call, Caller, refuse
+from dancu.exchange.errors import (
+    JobInputInvalid,
+    JobNotFound,
+    TestCredentialsSandboxOnly,
+    UnsupportedJobMediaType,
+)
 from dancu.exchange.runtime import Runtime, runtime_of
 from dancu.exchange.schemas import Address, VerifyItem
+from dancu.policy.domain import Environment, decide
 from dancu.policy.domain import Request as PolicyRequest
-from dancu.policy.domain import decide
 
 log = logging.getLogger(__name__)
 STAGE_ROWS = 5_000
@@ -142,13 +152,15 @@ async def submit(request: Request, call: Caller,
     async with rt.pool.connection() as conn, conn.transaction():
         params = {"system_id": call.client_system_id, "client_system": call.client_system,
                   "relaying_platform": call.relaying_platform, "end_user": call.end_user, "purpose": purpose,
-                  "legal_basis": legal_basis, "correlation_id": call.correlation_id}
+                  "legal_basis": legal_basis, "correlation_id": call.correlation_id,
+                  "environment": call.environment}
         job_id = await repository.create_job(conn, f"exchange-verify:{uuid.uuid4()}", params)
         total, fields = await _stage(rt, conn, job_id, request, fmt, digest)
         headers = {k.lower(): v for k, v in request.headers.items()}
         call.request_hash = hashlib.sha512(hashlib.sha512(domain.canonical_headers(headers)).digest()
                                            + digest.digest()).digest()
         params |= {"fields": sorted(fields), "request_hash": call.request_hash.hex()}
+        await _confined(rt, conn, call, job_id, purpose, legal_basis)
         await service.admit(rt, call, purpose=purpose, legal_basis=legal_basis, fields=fields, personal_ids=(),
                             records=total)
         await repository.set_job(conn, job_id, state="running", total=total, params=params)
@@ -158,6 +170,18 @@ async def submit(request: Request, call: Caller,
             "results_url": f"/exchange/v1/verify/jobs/{job_id}/results"}
     return Response(orjson.dumps(body), status_code=202, media_type="application/json",
                     headers={"Location": f"/exchange/v1/verify/jobs/{job_id}"})
+
+
+async def _confined(rt: Runtime, conn: Any, call: Call, job_id: int, purpose: str | None,
+                    legal_basis: str | None) -> None:
+    """A test job names sandbox residents only: any other line refuses the whole job (logged, nothing kept)."""
+    if call.environment != Environment.TEST:
+        return
+    lines = await repository.job_lines_outside_sandbox(conn, job_id, 100)
+    if lines:
+        error = TestCredentialsSandboxOnly("lines", lines)
+        await refuse(rt, call, error, purpose, legal_basis)
+        raise error
 
 
 async def _own_job(rt: Runtime, call: Call, job_id: int) -> dict[str, Any]:
@@ -229,18 +253,22 @@ class JobRunner:
 
 
 async def _stop_reason(rt: Runtime, params: dict[str, Any]) -> str | None:
-    """Checked before every chunk, as on every request: status of the system (and its platform), policy."""
+    """Checked before every chunk, as on every request: status of the system (and its platform), policy of the
+    job's environment."""
     now = datetime.now(UTC)
+    environment = params.get("environment", Environment.PRODUCTION.value)
+    allowed = statuses_allowed(CredentialKind(environment))
     version = None
     async with rt.pool.connection() as conn:
         for identifier in filter(None, (params["client_system"], params.get("relaying_platform"))):
-            row = await repository.system_row(conn, identifier)
+            row = await repository.system_row(conn, identifier, environment)
             if row is None:
                 return "system_terminated"
             status = effective_status(row.status, row.suspended_until, now)
-            if status is not SystemStatus.ACTIVE:
+            platform = identifier != params["client_system"]
+            if status not in allowed or (platform and status is not SystemStatus.ACTIVE):
                 return {SystemStatus.SUSPENDED: "system_suspended"}.get(status, "system_terminated")
-            if identifier == params["client_system"]:
+            if not platform:
                 version = row.policy_version_id
     decision = decide(await rt.policy(version), PolicyRequest(
         "batch_verify", frozenset(params.get("fields", ())), params.get("purpose"), params.get("legal_basis"),
@@ -251,7 +279,8 @@ async def _stop_reason(rt: Runtime, params: dict[str, Any]) -> str | None:
 def _job_call(params: dict[str, Any]) -> Call:
     return Call("batch_verify", params["correlation_id"], bytes.fromhex(params.get("request_hash", "")),
                 time.perf_counter(), params.get("end_user"), params["client_system"], params["system_id"],
-                relaying_platform=params.get("relaying_platform"))
+                relaying_platform=params.get("relaying_platform"),
+                environment=params.get("environment", Environment.PRODUCTION.value))
 
 
 async def process(rt: Runtime, job_id: int) -> None:
@@ -283,7 +312,8 @@ async def _chunk(rt: Runtime, params: dict[str, Any], items: list[tuple[int, str
     call = _job_call(params)
     claims = [VerifyItem.model_validate(raw) for _, _, raw in items]
     async with rt.pool.connection() as conn:
-        records = await repository.verify_records(conn, sorted({p for _, p, _ in items if service.well_formed(p)}))
+        records = await repository.verify_records(conn, sorted({p for _, p, _ in items if service.well_formed(p)}),
+                                                  call.environment)
     verdicts = [service.verdict_of(item, records) for item in claims]
     entries = [call.entry(result="ok", purpose=params.get("purpose"), legal_basis=params.get("legal_basis"),
                           error_code=None if v["code"] == "ok" else v["code"], personal_ids=(pid,),

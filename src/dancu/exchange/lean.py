@@ -4,7 +4,11 @@ good standing within its policy, rate and quota.
 
 Everything else (no or bad token, invalid body, X-Road relaying, a bound certificate, a suspended,
 terminated or revoked caller, a policy, rate or quota refusal) is handed, with the body as read, to the
-declared FastAPI route, which answers and logs it exactly as before.  The lean path hands over before it
+declared FastAPI route, which answers and logs it exactly as before.  So is every call made with a **test**
+credential (the sandbox rule and the test policy are the route's to apply) and every call of a system
+that must connect through a platform (the route refuses it, ``direct_call_not_allowed``): the lean path
+serves production calls of directly connected systems only, and reads the resident as a production call
+sees it — the sandbox left out.  The lean path hands over before it
 has done anything visible (it gives back a rate token it took), so a request is answered — and logged —
 by exactly one of the two.  Both share :func:`dancu.exchange.service.answer_verify`, which returns the
 answer only after its log entry is durably committed.
@@ -40,6 +44,7 @@ from dancu.errors import DancuError, InternalError
 from dancu.exchange import service
 from dancu.exchange.calls import Call, header_maps, new_call
 from dancu.exchange.domain import encode_hash
+from dancu.exchange.repository import AuthRow
 from dancu.exchange.runtime import Runtime, runtime_of_app
 from dancu.exchange.schemas import VerifyRequest
 from dancu.kit.http import LATENCY, REQUESTS, problem_response
@@ -163,7 +168,7 @@ async def _serve(app: FastAPI, scope: Scope, body: bytes, send: Send) -> bool:
     if found is None:
         return False
     row, record = found
-    if row.system_id != claims["sid"] or row.revoked_at is not None:
+    if not _ordinary_caller(row, claims):
         return False
     try:
         check_status(row.identifier, effective_status(row.status, row.suspended_until, utcnow()),
@@ -186,6 +191,13 @@ async def _serve(app: FastAPI, scope: Scope, body: bytes, send: Send) -> bool:
     return True
 
 
+def _ordinary_caller(row: AuthRow, claims: dict[str, Any]) -> bool:
+    """The token's own credential, not revoked, of the production kind, of a system that calls directly: a
+    test call (sandbox only, test policy) or one that must come through a platform is the route's."""
+    return (row.system_id == claims["sid"] and row.revoked_at is None
+            and row.credential_kind == CredentialKind.PRODUCTION and not row.via_platform)
+
+
 async def _admitted(rt: Runtime, call: Call, request: VerifyRequest, policy: Policy) -> bool:
     """Policy, rate and quota as :func:`dancu.exchange.service.admit` checks them, without refusing."""
     fields = request.claim().policy_fields()
@@ -193,10 +205,10 @@ async def _admitted(rt: Runtime, call: Call, request: VerifyRequest, policy: Pol
                                             call.end_user))
     if not decision.allowed:
         return False
-    if rt.rate.allow(call.client_system_id, policy.rate_per_second, time.monotonic()) is not None:
+    if rt.rate.allow(call.meter, policy.rate_per_second, time.monotonic()) is not None:
         return False
-    if not await rt.quota.consume(call.client_system_id, policy.daily_quota, utcnow()):
-        rt.rate.give_back(call.client_system_id, policy.rate_per_second)
+    if not await rt.quota.consume(call.client_system_id, policy.daily_quota, utcnow(), 1, call.environment):
+        rt.rate.give_back(call.meter, policy.rate_per_second)
         return False
     return True
 

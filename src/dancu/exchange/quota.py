@@ -1,7 +1,8 @@
 """Daily quota counted in memory, flushed to ``quota_usage`` every second.
 
 The hot path must not write a row per request: that would be a second durable commit per answer.
-Each process keeps, per system and Vietnamese calendar day, the stored total it last saw plus what it
+Each process keeps, per system, environment (test calls have their own quota) and Vietnamese calendar day,
+the stored total it last saw plus what it
 admitted since; a background task adds that to the stored counter once a second and takes the new total
 (which includes other workers').  Trade-off: with N worker processes, a system can overshoot its quota by
 at most what the other workers admit within one flush interval; with one worker the count is exact.
@@ -32,13 +33,14 @@ class QuotaBook:
     def __init__(self, pool: AsyncPool, interval: float = 1.0) -> None:
         self._pool = pool
         self._interval = interval
-        self._counts: dict[tuple[int, date], _Count] = {}
+        self._counts: dict[tuple[int, str, date], _Count] = {}
         self._task: asyncio.Task[None] | None = None
 
-    async def consume(self, system_id: int, limit: int, at: datetime, amount: int = 1) -> bool:
-        """Admit ``amount`` records (one per verify, a batch's items, a job's lines) against today's ``limit``;
-        False when that would exceed it."""
-        key = (system_id, quota_day(at))
+    async def consume(self, system_id: int, limit: int, at: datetime, amount: int = 1,
+                      environment: str = "production") -> bool:
+        """Admit ``amount`` records (one per verify, a batch's items, a job's lines) against today's ``limit``
+        in ``environment``; False when that would exceed it."""
+        key = (system_id, environment, quota_day(at))
         count = self._counts.get(key)
         if count is None:
             async with self._pool.connection() as conn:
@@ -67,11 +69,11 @@ class QuotaBook:
                 amount, count.pending = count.pending, 0
                 try:
                     async with self._pool.connection() as conn:
-                        count.stored = await repository.quota_add(conn, key[0], key[1], amount)
+                        count.stored = await repository.quota_add(conn, *key, amount)
                 except BaseException:
                     count.pending += amount
                     raise
-            if key[1] < today:
+            if key[2] < today:
                 del self._counts[key]
 
     async def close(self) -> None:

@@ -11,26 +11,38 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from dancu.policy.domain import Policy
+from dancu.policy.domain import Environment, Policy
 from dancu.registry.domain import PartialDate
 from dancu.registry.models import Resident
 from dancu.registry.repository import SECTOR_COLUMNS, state_of
 
+# The policy in force of the environment the call is made in: a credential's kind (test | production) is the
+# environment of the calls made with it (policy_version.environment uses the same words).
 _POLICY_JOIN = ("LEFT JOIN policy_version p ON p.system_id = s.system_id AND p.valid_to IS NULL "
-                "AND p.valid_from <= now()")
+                "AND p.valid_from <= now() AND p.environment = {environment}")
 AUTH_SQL = (
     "SELECT s.identifier, s.org_id, s.status, s.suspended_until, s.status_reason, c.system_id, c.kind, "
-    "c.revoked_at, s.kind, p.policy_version_id FROM system_credential c "
-    f"JOIN information_system s ON s.system_id = c.system_id {_POLICY_JOIN} WHERE c.credential_id = %s"
+    "c.revoked_at, s.kind, p.policy_version_id, s.via_platform FROM system_credential c "
+    f"JOIN information_system s ON s.system_id = c.system_id {_POLICY_JOIN.format(environment='c.kind')} "
+    "WHERE c.credential_id = %s"
 )
 SYSTEM_SQL = (
     "SELECT s.system_id, s.identifier, s.status, s.suspended_until, s.status_reason, s.via_platform, "
-    f"p.policy_version_id FROM information_system s {_POLICY_JOIN} WHERE s.identifier = %s"
+    f"p.policy_version_id FROM information_system s {_POLICY_JOIN.format(environment='%s')} "
+    "WHERE s.identifier = %s"
 )
 POLICY_SQL = ("SELECT services, fields, purposes, legal_bases, daily_quota, rate_per_second, must_name_end_user, "
-              "version, sources FROM policy_version WHERE policy_version_id = %s")
+              "version, sources, environment FROM policy_version WHERE policy_version_id = %s")
 VERIFY_COLUMNS = ("personal_id, full_name, dob_year, dob_month, dob_day, sex, permanent_province, "
                   "permanent_commune, permanent_address, death_kind")
+# Which residents a call's reads may see: a test call only the sandbox's, a production call every other one.
+_IN_SANDBOX = "EXISTS (SELECT 1 FROM sandbox_resident sb WHERE sb.resident_id = resident.resident_id)"
+_SEEN_BY = {Environment.TEST.value: _IN_SANDBOX, Environment.PRODUCTION.value: f"NOT {_IN_SANDBOX}"}
+
+
+def seen_by(environment: str) -> str:
+    """The SQL condition on ``resident`` of the residents a call of ``environment`` may read."""
+    return _SEEN_BY[environment]
 
 
 @dataclass(frozen=True)
@@ -44,7 +56,8 @@ class AuthRow:
     credential_kind: str
     revoked_at: datetime | None
     system_kind: str
-    policy_version_id: int | None
+    policy_version_id: int | None  # of the credential kind's environment
+    via_platform: str | None  # step 4: the platform it must call through (NDXP/LGSP), else None
 
 
 @dataclass(frozen=True)
@@ -63,8 +76,10 @@ async def auth_row(conn: psycopg.AsyncConnection, credential_id: int) -> AuthRow
     return AuthRow(*row) if row else None
 
 
-async def system_row(conn: psycopg.AsyncConnection, identifier: str) -> SystemRow | None:
-    row = await (await conn.execute(SYSTEM_SQL, (identifier,))).fetchone()
+async def system_row(conn: psycopg.AsyncConnection, identifier: str,
+                     environment: str = Environment.PRODUCTION.value) -> SystemRow | None:
+    """A system's standing, with its policy version in force in ``environment``."""
+    row = await (await conn.execute(SYSTEM_SQL, (environment, identifier))).fetchone()
     return SystemRow(*row) if row else None
 
 
@@ -72,9 +87,9 @@ async def policy(conn: psycopg.AsyncConnection, policy_version_id: int) -> Polic
     row = await (await conn.execute(POLICY_SQL, (policy_version_id,))).fetchone()
     if row is None:
         return None
-    services, fields, purposes, bases, quota, rate, end_user, version, sources = row
+    services, fields, purposes, bases, quota, rate, end_user, version, sources, environment = row
     return Policy(frozenset(services), frozenset(fields), frozenset(purposes), frozenset(bases), int(quota),
-                  int(rate), bool(end_user), int(version), frozenset(sources))
+                  int(rate), bool(end_user), int(version), frozenset(sources), Environment(environment))
 
 
 @lru_cache(maxsize=65_536)
@@ -90,25 +105,64 @@ def _verify_record(row: Sequence[Any]) -> dict[str, Any]:
             "death_kind": death}
 
 
-async def verify_records(conn: psycopg.AsyncConnection, personal_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The compared columns of the current holders of ``personal_ids`` (one indexed query)."""
+async def verify_records(conn: psycopg.AsyncConnection, personal_ids: list[str],
+                         environment: str = Environment.PRODUCTION.value) -> dict[str, dict[str, Any]]:
+    """The compared columns of the current holders of ``personal_ids`` (one indexed query) that a call of
+    ``environment`` may see (test: sandbox residents only; production: every resident but those)."""
+    seen = seen_by(environment)
     if len(personal_ids) == 1:
-        cur = await conn.execute(f"SELECT {VERIFY_COLUMNS} FROM resident WHERE personal_id = %s",
+        cur = await conn.execute(f"SELECT {VERIFY_COLUMNS} FROM resident WHERE personal_id = %s AND {seen}",
                                  (personal_ids[0],))
     else:
-        cur = await conn.execute(f"SELECT {VERIFY_COLUMNS} FROM resident WHERE personal_id = ANY(%s)",
+        cur = await conn.execute(f"SELECT {VERIFY_COLUMNS} FROM resident WHERE personal_id = ANY(%s) AND {seen}",
                                  (personal_ids,))
     return {row[0]: _verify_record(row) for row in await cur.fetchall()}
 
 
+async def sandbox_ids(conn: psycopg.AsyncConnection, personal_ids: list[str]) -> set[str]:
+    """Those of ``personal_ids`` held by a sandbox resident."""
+    if not personal_ids:
+        return set()
+    cur = await conn.execute(f"SELECT personal_id FROM resident WHERE personal_id = ANY(%s) AND {_IN_SANDBOX}",
+                             (personal_ids,))
+    return {row[0] for row in await cur.fetchall()}
+
+
+SANDBOX_LIST_SQL = (
+    "SELECT r.resident_id, r.personal_id, r.full_name, r.dob_year, r.dob_month, r.dob_day, r.sex, "
+    "r.permanent_province, r.permanent_commune, r.permanent_address FROM sandbox_resident sb "
+    "JOIN resident r ON r.resident_id = sb.resident_id WHERE sb.resident_id > %s ORDER BY sb.resident_id LIMIT %s"
+)
+
+
+async def sandbox_residents(conn: psycopg.AsyncConnection, after: int, limit: int) -> list[dict[str, Any]]:
+    """A page of the sandbox's synthetic residents, in ``resident_id`` order after ``after`` (a cursor)."""
+    cur = await conn.execute(SANDBOX_LIST_SQL, (after, limit))
+    return [{"cursor": rid, "personal_id": pid, "full_name": name,
+             "date_of_birth": _dob_text(year, month, day) if year is not None else None, "sex": sex,
+             "permanent_province": province, "permanent_commune": commune, "permanent_address": address}
+            for rid, pid, name, year, month, day, sex, province, commune, address in await cur.fetchall()]
+
+
+async def job_lines_outside_sandbox(conn: psycopg.AsyncConnection, job_id: int, limit: int) -> list[int]:
+    """Line numbers of a staged verify job whose personal ID is not a sandbox resident's (at most ``limit``)."""
+    cur = await conn.execute(
+        "SELECT i.line_no FROM exchange_job_item i WHERE i.job_id = %s AND NOT EXISTS (SELECT 1 FROM resident "
+        f"WHERE resident.personal_id = i.personal_id AND {_IN_SANDBOX}) ORDER BY i.line_no LIMIT %s", (job_id, limit))
+    return [int(row[0]) for row in await cur.fetchall()]
+
+
+# The lean path serves production calls only (it hands test ones to the route): the resident is read as a
+# production call sees it, the sandbox left out.
 AUTH_AND_RECORD_SQL = (
     "SELECT q.i, s.identifier, s.org_id, s.status, s.suspended_until, s.status_reason, c.system_id, c.kind, "
-    "c.revoked_at, s.kind, p.policy_version_id, "
+    "c.revoked_at, s.kind, p.policy_version_id, s.via_platform, "
     + ", ".join(f"r.{name.strip()}" for name in VERIFY_COLUMNS.split(","))
     + " FROM unnest(%s::bigint[], %s::text[]) WITH ORDINALITY AS q(credential_id, personal_id, i) "
     "JOIN system_credential c ON c.credential_id = q.credential_id "
-    f"JOIN information_system s ON s.system_id = c.system_id {_POLICY_JOIN} "
-    "LEFT JOIN resident r ON r.personal_id = q.personal_id"
+    f"JOIN information_system s ON s.system_id = c.system_id {_POLICY_JOIN.format(environment='c.kind')} "
+    "LEFT JOIN resident r ON r.personal_id = q.personal_id "
+    "AND NOT EXISTS (SELECT 1 FROM sandbox_resident sb WHERE sb.resident_id = r.resident_id)"
 )
 Standing = tuple[AuthRow, dict[str, Any] | None]
 
@@ -122,9 +176,9 @@ async def auth_and_records(conn: psycopg.AsyncConnection, asks: Sequence[tuple[i
     found: list[Standing | None] = [None] * len(asks)
     callers: dict[tuple[Any, ...], AuthRow] = {}  # a batch is mostly a few callers: one AuthRow each
     for row in await cur.fetchall():
-        key = row[1:11]
+        key = row[1:12]
         caller = callers.get(key) or callers.setdefault(key, AuthRow(*key))
-        found[row[0] - 1] = caller, (_verify_record(row[11:]) if row[11] is not None else None)
+        found[row[0] - 1] = caller, (_verify_record(row[12:]) if row[12] is not None else None)
     return found
 
 
@@ -138,9 +192,12 @@ class FullRecord:
 _RESIDENT_COLUMNS = frozenset(c.key for c in Resident.__table__.columns) | {"sector_ids"}
 
 
-async def full_record(conn: psycopg.AsyncConnection, personal_id: str) -> FullRecord | None:
+async def full_record(conn: psycopg.AsyncConnection, personal_id: str,
+                      environment: str = Environment.PRODUCTION.value) -> FullRecord | None:
+    """The whole record of the holder of ``personal_id``, if a call of ``environment`` may see it."""
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(f"SELECT *, {SECTOR_COLUMNS} FROM resident WHERE personal_id = %s", (personal_id,))
+        await cur.execute(f"SELECT *, {SECTOR_COLUMNS} FROM resident WHERE personal_id = %s "
+                          f"AND {seen_by(environment)}", (personal_id,))
         row = await cur.fetchone()
     if row is None:
         return None
@@ -150,17 +207,19 @@ async def full_record(conn: psycopg.AsyncConnection, personal_id: str) -> FullRe
 
 
 # -- quota --------------------------------------------------------------------------------------------
-async def quota_used(conn: psycopg.AsyncConnection, system_id: int, day: date) -> int:
-    row = await (await conn.execute("SELECT used FROM quota_usage WHERE system_id = %s AND day = %s",
-                                    (system_id, day))).fetchone()
+async def quota_used(conn: psycopg.AsyncConnection, system_id: int, environment: str, day: date) -> int:
+    row = await (await conn.execute(
+        "SELECT used FROM quota_usage WHERE system_id = %s AND environment = %s AND day = %s",
+        (system_id, environment, day))).fetchone()
     return int(row[0]) if row else 0
 
 
-async def quota_add(conn: psycopg.AsyncConnection, system_id: int, day: date, amount: int) -> int:
+async def quota_add(conn: psycopg.AsyncConnection, system_id: int, environment: str, day: date, amount: int) -> int:
     """Add ``amount`` (already admitted in memory) to the stored counter; the stored total after."""
     row = await (await conn.execute(
-        "INSERT INTO quota_usage (system_id, day, used) VALUES (%s, %s, %s) ON CONFLICT (system_id, day) "
-        "DO UPDATE SET used = quota_usage.used + EXCLUDED.used RETURNING used", (system_id, day, amount))).fetchone()
+        "INSERT INTO quota_usage (system_id, environment, day, used) VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT (system_id, environment, day) DO UPDATE SET used = quota_usage.used + EXCLUDED.used "
+        "RETURNING used", (system_id, environment, day, amount))).fetchone()
     assert row is not None
     return int(row[0])
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from dancu.errors import DancuError, ValidationFailed
-from dancu.exchange import enrichment, jobs, service
+from dancu.exchange import enrichment, jobs, sandbox, service
 from dancu.exchange.calls import Call, Caller, start_call
 from dancu.exchange.domain import encode_hash
 from dancu.exchange.errors import XRoadServiceUnknown
@@ -28,6 +28,7 @@ from dancu.exchange.schemas import (
     JobView,
     RetrieveRequest,
     RetrieveResponse,
+    SandboxResidents,
     VerifyRequest,
     VerifyResponse,
 )
@@ -51,6 +52,8 @@ XROAD_PARTS = ("instance", "member_class", "member_code", "subsystem")
 
 
 def _service_of(path: str) -> str:
+    if path.endswith("/sandbox/residents"):
+        return sandbox.SERVICE
     for suffix, svc in sorted(SERVICE_OF.items(), key=lambda kv: -len(kv[0])):
         if path.rstrip("/").endswith(suffix) or f"/{suffix}/" in path:
             return svc.value
@@ -146,7 +149,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "xroad_client_invalid (X-Road-Client is not INSTANCE/CLASS/CODE/SUBSYSTEM)"},
     401: {"description": "invalid_token, credential_revoked"},
     403: {"description": "system_suspended, system_terminated, system_not_live, policy_denied, relay_not_allowed, "
-                         "relayed_system_not_allowed"},
+                         "relayed_system_not_allowed, direct_call_not_allowed, test_credentials_sandbox_only"},
     422: {"description": "validation_failed (also a body that is not UTF-8 or not JSON: field body)"},
     429: {"description": "quota_exceeded, rate_limited (with Retry-After)"},
     503: {"description": "ledger_unavailable: the exchange could not be logged, nothing is disclosed"},
@@ -268,3 +271,15 @@ async def push_enrichment(request: Request, call: Caller, body: EnrichmentPush) 
 async def enrichment_job(request: Request, call: Caller, job_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
                          ) -> Response:
     return Response(await enrichment.job(runtime_of(request), call, job_id), media_type=JSON)
+
+
+@router.get("/exchange/v1/sandbox/residents", response_model=SandboxResidents,
+            responses=_responses(None, s403={"description": "test_credentials_required (a production credential), "
+                                                            "and the refusals of every call"}),
+            openapi_extra=_openapi(),
+            summary="The sandbox's synthetic residents (no real person), to test against with test credentials")
+async def sandbox_residents(request: Request, call: Caller,
+                            after: Annotated[int, Query(ge=0, le=2**63 - 1,
+                                                        description="Cursor of the last resident read")] = 0,
+                            limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Response:
+    return Response(await sandbox.residents(runtime_of(request), call, after, limit), media_type=JSON)

@@ -158,3 +158,25 @@ class EnrichmentJob(BaseModel):
                                                     "(the batch was already synchronised)")
     correlation_id: str | None = Field(None, description="Push answers only")
     log_seq: int | None = Field(None, description="Push answers only: the push's exchange-log entry")
+
+
+# -- the sandbox ----------------------------------------------------------------------------------------------
+class SandboxResident(BaseModel):
+    """A synthetic resident of the test environment (no real person)."""
+
+    cursor: int = Field(description="Pass as ?after= to read the next page")
+    personal_id: str
+    full_name: str
+    date_of_birth: str | None
+    sex: str
+    permanent_province: str | None
+    permanent_commune: str | None
+    permanent_address: str | None
+
+
+class SandboxResidents(BaseModel):
+    residents: list[SandboxResident]
+    next_after: int | None = Field(description="The next page's ?after=, null on the last page")
+    note: str
+    correlation_id: str
+    log_seq: int

@@ -1,5 +1,6 @@
 """The exchange's rules, in the order every request follows: (caller already authenticated) → purpose →
-policy → rate and daily quota → registry read → answer → durable log entry → only then the answer leaves.
+policy → environment (a test call names sandbox residents only) → rate and daily quota → registry read (of
+the residents the call's environment may see) → answer → durable log entry → only then the answer leaves.
 
 Nothing here commits or sends: the routes send the bytes returned, after the ledger has them.
 """
@@ -7,6 +8,7 @@ Nothing here commits or sends: the routes send the bytes returned, after the led
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,22 +17,33 @@ import orjson
 from dancu.errors import DancuError, ValidationFailed, field_error
 from dancu.exchange import domain, repository
 from dancu.exchange.calls import Call, refuse
-from dancu.exchange.errors import PolicyDenied, PurposeRequired, QuotaExceeded, RateLimited, ResidentNotFound
+from dancu.exchange.errors import (
+    PolicyDenied,
+    PurposeRequired,
+    QuotaExceeded,
+    RateLimited,
+    ResidentNotFound,
+    TestCredentialsSandboxOnly,
+)
 from dancu.exchange.quota import seconds_to_midnight
 from dancu.exchange.runtime import Runtime
 from dancu.exchange.schemas import BatchRequest, RetrieveRequest, VerifyItem, VerifyRequest
-from dancu.policy.domain import Policy, Request, decide
+from dancu.policy.domain import Environment, Policy, Request, decide, outside_sandbox
 from dancu.registry import id_number
 
 INVALID_ID = "invalid_id_number"
 
 
 async def admit(rt: Runtime, call: Call, *, purpose: str | None, legal_basis: str | None, fields: frozenset[str],
-                personal_ids: tuple[str, ...], records: int = 1, source: str | None = None) -> Policy:
-    """Purpose, policy, rate and quota — each refusal logged, then raised.  The rate counts requests: this call
-    takes one token whatever its size (a batch of 1,000 items or a job of millions is one request), so any
-    request the policy allows can pass.  The daily quota counts records: ``records`` of them (the items of a
-    batch, the lines of a job, the records of a push).  ``source``: the sector source pushed for."""
+                personal_ids: tuple[str, ...], records: int = 1, source: str | None = None,
+                confine: tuple[str | None, ...] | None = None, where: str = "") -> Policy:
+    """Purpose, policy, environment, rate and quota — each refusal logged, then raised.  The rate counts
+    requests: this call takes one token whatever its size (a batch of 1,000 items or a job of millions is one
+    request), so any request the policy allows can pass.  The daily quota counts records: ``records`` of them
+    (the items of a batch, the lines of a job, the records of a push).  ``source``: the sector source pushed
+    for.  ``confine``: the personal IDs a test call must keep to the sandbox, one per item (``None``: a record
+    naming none; default ``personal_ids``); ``where`` names the positions in the refusal (``items``, ``lines``,
+    ``records``; empty for a call about one resident)."""
     async def deny(error: DancuError) -> None:
         await refuse(rt, call, error, purpose, legal_basis, personal_ids)
         raise error
@@ -42,12 +55,25 @@ async def admit(rt: Runtime, call: Call, *, purpose: str | None, legal_basis: st
     if not decision.allowed or policy is None:
         await deny(PolicyDenied(decision.explain()))
     assert policy is not None
-    if rt.rate.allow(call.client_system_id, policy.rate_per_second, time.monotonic()) is not None:
+    outside = await outside_environment(rt, call, personal_ids if confine is None else confine)
+    if outside:
+        await deny(TestCredentialsSandboxOnly(where, outside))
+    if rt.rate.allow(call.meter, policy.rate_per_second, time.monotonic()) is not None:
         await deny(RateLimited(policy.rate_per_second))
     now = datetime.now(UTC)
-    if not await rt.quota.consume(call.client_system_id, policy.daily_quota, now, records):
+    if not await rt.quota.consume(call.client_system_id, policy.daily_quota, now, records, call.environment):
         await deny(QuotaExceeded(policy.daily_quota, seconds_to_midnight(now)))
     return policy
+
+
+async def outside_environment(rt: Runtime, call: Call, asked: Sequence[str | None]) -> list[int]:
+    """Positions of ``asked`` the call may not touch (:func:`dancu.policy.domain.outside_sandbox`): for a test
+    call every number that is not a sandbox resident's — a real resident's, nobody's, or a malformed one."""
+    if call.environment != Environment.TEST:
+        return []
+    async with rt.pool.connection() as conn:
+        in_sandbox = await repository.sandbox_ids(conn, sorted({p for p in asked if p is not None}))
+    return outside_sandbox(call.environment, asked, in_sandbox)
 
 
 async def precheck(rt: Runtime, call: Call, *, purpose: str | None, legal_basis: str | None,
@@ -101,7 +127,7 @@ async def verify(rt: Runtime, call: Call, body: VerifyRequest) -> bytes:
     await admit(rt, call, purpose=body.purpose, legal_basis=body.legal_basis, fields=claim.policy_fields(),
                 personal_ids=ids)
     async with rt.pool.connection() as conn:
-        records = await repository.verify_records(conn, [claim.personal_id])
+        records = await repository.verify_records(conn, [claim.personal_id], call.environment)
     return await answer_verify(rt, call, body, records)
 
 
@@ -122,9 +148,9 @@ async def verify_batch(rt: Runtime, call: Call, body: BatchRequest) -> bytes:
     ids = tuple(item.personal_id.strip() for item in body.items)
     fields = frozenset().union(*(item.claim().policy_fields() for item in body.items))
     await admit(rt, call, purpose=body.purpose, legal_basis=body.legal_basis, fields=fields, personal_ids=ids,
-                records=len(ids))
+                records=len(ids), where="items")
     async with rt.pool.connection() as conn:
-        records = await repository.verify_records(conn, sorted({i for i in ids if well_formed(i)}))
+        records = await repository.verify_records(conn, sorted({i for i in ids if well_formed(i)}), call.environment)
     verdicts = [verdict_of(item, records) for item in body.items]
     entries = []
     for index, (item, verdict) in enumerate(zip(body.items, verdicts, strict=True)):
@@ -146,7 +172,7 @@ async def retrieve(rt: Runtime, call: Call, body: RetrieveRequest) -> bytes:
     await admit(rt, call, purpose=body.purpose, legal_basis=body.legal_basis, fields=frozenset(wanted),
                 personal_ids=(pid,))
     async with rt.pool.connection() as conn:
-        record = await repository.full_record(conn, pid)
+        record = await repository.full_record(conn, pid, call.environment)
     if record is None:
         error = ResidentNotFound()
         await rt.ledger.append(call.entry(result="ok", purpose=body.purpose, legal_basis=body.legal_basis,

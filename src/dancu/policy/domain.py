@@ -4,13 +4,25 @@ A policy lists what one system may do; anything it does not list is refused — 
 sources (``sources``) a system may push enrichment data for.  Every decision is
 explainable: a denial names the rule it broke and, where one is at fault, the field or value.
 Quota and rate are counted elsewhere (they need storage); their denials use the same shape.
+
+Environments (X-Road's separate test instance, in one deployment): a call made with a **test** credential is
+judged by the system's *test* policy and may concern only residents of the sandbox (synthetic, loaded by
+``dancu agencies sandbox load``); a call made with a **production** credential is judged by the production
+policy and never sees the sandbox.  :func:`outside_sandbox` is that rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+
+class Environment(StrEnum):
+    """Which world a call lives in — the kind of the credential it was made with (test | production)."""
+
+    TEST = "test"
+    PRODUCTION = "production"
 
 
 class Service(StrEnum):
@@ -47,6 +59,7 @@ class Policy:
     must_name_end_user: bool = False
     version: int = 0
     sources: frozenset[str] = frozenset()  # sector sources it may push for (service enrichment_push)
+    environment: Environment = Environment.PRODUCTION
 
 
 @dataclass(frozen=True)
@@ -127,3 +140,13 @@ def _fields(policy: Policy, request: Request) -> Iterable[Denial]:
 def _end_user(policy: Policy, request: Request) -> Iterable[Denial]:
     if policy.must_name_end_user and not (request.end_user and request.end_user.strip()):
         yield Denial(Rule.END_USER_REQUIRED)
+
+
+def outside_sandbox(environment: str, asked: Sequence[str | None], in_sandbox: Collection[str]) -> list[int]:
+    """Positions of ``asked`` (personal ID numbers; ``None`` = a record naming none) a call of ``environment``
+    may not touch: for a test call, every one that is not a sandbox resident's — a real resident, nobody, or
+    no number at all (that record would be matched against the whole registry); for production, none (its
+    reads leave the sandbox out instead).  Empty: the call stays in its environment."""
+    if environment != Environment.TEST:
+        return []
+    return [i for i, pid in enumerate(asked) if pid is None or pid not in in_sandbox]

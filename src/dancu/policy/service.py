@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from dancu.policy import repository
-from dancu.policy.domain import Denial, Policy, Rule
+from dancu.policy.domain import Denial, Environment, Policy, Rule
 from dancu.policy.models import PolicyVersion
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -22,7 +22,8 @@ VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 @dataclass(frozen=True)
 class Grant:
-    """What the database manager grants a system (step 9 of onboarding, or a later policy change)."""
+    """What the database manager grants a system: production at step 9 of onboarding (or a later policy
+    change), test at step 7 (the scope of the request letter, for test credentials on the sandbox)."""
 
     services: frozenset[str]
     fields: frozenset[str]
@@ -39,21 +40,25 @@ def to_policy(row: PolicyVersion) -> Policy:
         services=frozenset(row.services), fields=frozenset(row.fields), purposes=frozenset(row.purposes),
         legal_bases=frozenset(row.legal_bases), daily_quota=row.daily_quota, rate_per_second=row.rate_per_second,
         must_name_end_user=row.must_name_end_user, version=row.version, sources=frozenset(row.sources),
+        environment=Environment(row.environment),
     )
 
 
-def policy_for(session: Session, system_id: int, at: datetime) -> Policy | None:
-    """The policy in force for a system at ``at``; ``None`` (deny everything) when there is none."""
-    row = repository.in_force(session, system_id, at)
+def policy_for(session: Session, system_id: int, at: datetime,
+               environment: Environment = Environment.PRODUCTION) -> Policy | None:
+    """The policy of ``environment`` in force for a system at ``at``; ``None`` (deny everything) when none."""
+    row = repository.in_force(session, system_id, at, environment.value)
     return to_policy(row) if row else None
 
 
-def activate(session: Session, system_id: int, grant: Grant, actor: str, at: datetime) -> PolicyVersion:
-    """End the version in force and start a new one from ``at``."""
-    repository.end_open_version(session, system_id, at)
-    existing = repository.versions(session, system_id)
+def activate(session: Session, system_id: int, grant: Grant, actor: str, at: datetime,
+             environment: Environment = Environment.PRODUCTION) -> PolicyVersion:
+    """End the version of ``environment`` in force and start a new one from ``at`` (the other environment's
+    version is untouched)."""
+    repository.end_open_version(session, system_id, at, environment.value)
+    existing = repository.versions(session, system_id, environment.value)
     row = PolicyVersion(
-        system_id=system_id, version=(existing[-1].version + 1) if existing else 1,
+        system_id=system_id, environment=environment.value, version=(existing[-1].version + 1) if existing else 1,
         services=sorted(grant.services), fields=sorted(grant.fields), purposes=sorted(grant.purposes),
         legal_bases=sorted(grant.legal_bases), daily_quota=grant.daily_quota,
         rate_per_second=grant.rate_per_second, must_name_end_user=grant.must_name_end_user,
@@ -64,7 +69,7 @@ def activate(session: Session, system_id: int, grant: Grant, actor: str, at: dat
 
 
 def end(session: Session, system_id: int, at: datetime) -> int:
-    """End the policy in force (termination); the versions stay on record."""
+    """End the policies in force, test and production (termination); the versions stay on record."""
     return repository.end_open_version(session, system_id, at)
 
 
@@ -73,8 +78,10 @@ def quota_day(at: datetime) -> date:
 
 
 def consume_quota(session: Session, system_id: int, policy: Policy, at: datetime, amount: int = 1) -> Denial | None:
-    """Count ``amount`` records against today's quota; a ``daily_quota_exceeded`` denial when over it."""
-    total = repository.consume(session, system_id, quota_day(at), amount, policy.daily_quota)
+    """Count ``amount`` records against today's quota of the policy's environment; a ``daily_quota_exceeded``
+    denial when over it."""
+    total = repository.consume(session, system_id, quota_day(at), amount, policy.daily_quota,
+                               policy.environment.value)
     return Denial(Rule.DAILY_QUOTA_EXCEEDED, value=str(policy.daily_quota)) if total is None else None
 
 

@@ -5,6 +5,10 @@ reserves personal ID numbers in ``personal_id_sequence`` (the registry's counter
 collide), copies ``household``, ``resident``, ``resident_change`` and ``personal_id_number`` and moves the
 job's checkpoint — all or nothing.  A crash loses at most the chunk in flight; a rerun regenerates the
 remaining chunks (generation is deterministic per chunk) and an already finished job loads nothing.
+
+A :class:`Variant` loads the same people for another purpose — the exchange's sandbox of test residents
+(``dancu.agencies.sandbox``): its own job keys and kind, its own provenance, fields blanked, and a hook
+that marks the chunk's residents inside the chunk's own transaction.
 """
 
 from __future__ import annotations
@@ -25,10 +29,30 @@ from dancu.db import Database
 from dancu.db.bulk import copy_text
 from dancu.synth import rows
 from dancu.synth.ids import issue_numbers
-from dancu.synth.population import Chunk, chunk_sizes, generate_chunk
+from dancu.synth.population import Chunk, Person, chunk_sizes, generate_chunk
 
 DEFAULT_CHUNK_SIZE = 10_000
 ChunkHook = Callable[[int], None]
+MarkHook = Callable[[psycopg.Cursor, str, list[int]], None]  # (cursor, job key, the chunk's resident ids)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What sets one kind of synthetic load apart: job key prefix and kind, provenance source, the change
+    history's actor and reason (no tab, newline or backslash: they go into COPY text as they are), what is
+    blanked on each person before storing, and a hook run in the chunk's transaction."""
+
+    prefix: str = "synth"
+    kind: str = "synth"
+    source: Callable[[int], str] = rows.source_of
+    actor: str = "synth"
+    reason: str = rows.REASON
+    scrub: Callable[[Person], None] | None = None
+    mark: MarkHook | None = None
+    params: dict[str, object] | None = None  # added to the job's params (who asked, why)
+
+
+REGISTRY = Variant()
 
 
 @dataclass(frozen=True)
@@ -49,8 +73,8 @@ class _Job:
     done: bool
 
 
-def job_key(residents: int, seed: int) -> str:
-    return f"synth:{seed}:{residents}"
+def job_key(residents: int, seed: int, variant: Variant = REGISTRY) -> str:
+    return f"{variant.prefix}:{seed}:{residents}"
 
 
 def ensure_population(database: Database, residents: int, seed: int) -> None:
@@ -64,17 +88,18 @@ def ensure_population(database: Database, residents: int, seed: int) -> None:
 
 
 def load_population(database: Database, residents: int, seed: int, progress: bool = True,
-                    chunk_size: int = DEFAULT_CHUNK_SIZE, after_chunk: ChunkHook | None = None) -> LoadResult:
+                    chunk_size: int = DEFAULT_CHUNK_SIZE, after_chunk: ChunkHook | None = None,
+                    variant: Variant = REGISTRY) -> LoadResult:
     """Load (or resume loading) ``residents`` synthetic residents for ``seed``; idempotent.
 
     ``after_chunk(k)`` runs after chunk ``k`` is committed (progress reporting, or a test's simulated crash).
     """
     started = time.perf_counter()
-    key = job_key(residents, seed)
+    key = job_key(residents, seed, variant)
     key_bytes = get_settings().id_number_key.encode()
     with database.raw_connection() as conn:
         _tune_session(conn)
-        job = _open_job(conn, key, residents, seed, chunk_size)
+        job = _open_job(conn, key, residents, seed, chunk_size, variant)
         sizes = chunk_sizes(residents, job.chunk_size)
         if job.done:
             return LoadResult(key, 0, 0, len(sizes), time.perf_counter() - started, already_done=True)
@@ -82,7 +107,7 @@ def load_population(database: Database, residents: int, seed: int, progress: boo
         with _progress_bar(progress, residents, sum(sizes[: job.chunks_done])) as advance:
             for chunk in _generated(seed, sizes, job.chunks_done, job.chunk_size):
                 number = chunk.number
-                if _store_chunk(conn, key, chunk, job.created_at, key_bytes):
+                if _store_chunk(conn, key, chunk, job.created_at, key_bytes, variant):
                     loaded, chunks = loaded + sizes[number], chunks + 1
                 advance(sizes[number])
                 if after_chunk:
@@ -119,14 +144,15 @@ def _tune_session(conn: psycopg.Connection) -> None:
     conn.commit()
 
 
-def _open_job(conn: psycopg.Connection, key: str, residents: int, seed: int, chunk_size: int) -> _Job:
-    params = {"residents": residents, "seed": seed, "chunk_size": chunk_size,
+def _open_job(conn: psycopg.Connection, key: str, residents: int, seed: int, chunk_size: int,
+              variant: Variant) -> _Job:
+    params = {**(variant.params or {}), "residents": residents, "seed": seed, "chunk_size": chunk_size,
               "created_at": datetime.now(UTC).isoformat()}
     conn.execute(
         """INSERT INTO job (job_key, kind, params, state, total, done, checkpoint, report)
-           VALUES (%s, 'synth', %s, 'running', %s, 0, '{"chunks_done": 0}', '{}')
+           VALUES (%s, %s, %s, 'running', %s, 0, '{"chunks_done": 0}', '{}')
            ON CONFLICT (job_key) DO NOTHING""",
-        (key, orjson.dumps(params).decode(), residents),
+        (key, variant.kind, orjson.dumps(params).decode(), residents),
     )
     conn.commit()
     row = conn.execute("SELECT params, checkpoint, state FROM job WHERE job_key = %s", (key,)).fetchone()
@@ -137,22 +163,30 @@ def _open_job(conn: psycopg.Connection, key: str, residents: int, seed: int, chu
                 datetime.fromisoformat(stored["created_at"]), state == "done")
 
 
-def _store_chunk(conn: psycopg.Connection, key: str, chunk: Chunk, created_at: datetime, id_key: bytes) -> bool:
+def _store_chunk(conn: psycopg.Connection, key: str, chunk: Chunk, created_at: datetime, id_key: bytes,
+                 variant: Variant = REGISTRY) -> bool:
     """Store one chunk and move the checkpoint in one transaction; False if another run already stored it."""
     with conn.transaction(), conn.cursor() as cur:
         checkpoint = cur.execute("SELECT checkpoint FROM job WHERE job_key = %s FOR UPDATE", (key,)).fetchone()
         if checkpoint is None or int(checkpoint[0].get("chunks_done", 0)) != chunk.number:
             return False
         people = [person for _, person in chunk.people()]
+        if variant.scrub is not None:
+            for person in people:
+                variant.scrub(person)
         ids = rows.Ids(
             households=_next_values(cur, "household_id_seq", len(chunk.households)),
             residents=_next_values(cur, "resident_id_seq", len(people)),
             personal_ids=issue_numbers(cur, people, id_key),
         )
+        source = variant.source(chunk.seed)
         copy_text(cur, "household", rows.HOUSEHOLD_COLUMNS, [rows.household_text(chunk, ids, created_at)])
-        copy_text(cur, "resident", rows.RESIDENT_COLUMNS, rows.resident_text(chunk, ids, created_at))
-        copy_text(cur, "resident_change", rows.CHANGE_COLUMNS, [rows.change_text(chunk.seed, ids, created_at)])
+        copy_text(cur, "resident", rows.RESIDENT_COLUMNS, rows.resident_text(chunk, ids, created_at, source))
+        copy_text(cur, "resident_change", rows.CHANGE_COLUMNS,
+                  [rows.change_text(chunk.seed, ids, created_at, source, variant.actor, variant.reason)])
         copy_text(cur, "personal_id_number", rows.NUMBER_COLUMNS, [rows.number_text(ids, created_at)])
+        if variant.mark is not None:
+            variant.mark(cur, key, ids.residents)
         cur.execute(
             """UPDATE job SET checkpoint = %s, done = done + %s, updated_at = now() WHERE job_key = %s""",
             (orjson.dumps({"chunks_done": chunk.number + 1}).decode(), len(people), key),

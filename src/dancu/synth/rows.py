@@ -48,6 +48,9 @@ class CopyText:
     personal_id_number: str
 
 
+REASON = "synthetic population"
+
+
 def source_of(seed: int) -> str:
     return f"synth:seed={seed}"
 
@@ -67,10 +70,11 @@ def household_text(chunk: Chunk, ids: Ids, created_at: datetime) -> str:
     return "".join(lines)
 
 
-def resident_text(chunk: Chunk, ids: Ids, created_at: datetime) -> Iterator[str]:
-    """Resident rows, one string per household, lazily (so COPY can send while the rest is formatted)."""
+def resident_text(chunk: Chunk, ids: Ids, created_at: datetime, source: str | None = None) -> Iterator[str]:
+    """Resident rows, one string per household, lazily (so COPY can send while the rest is formatted);
+    ``source`` names their provenance (default :func:`source_of` the chunk's seed)."""
     stamp = created_at.isoformat()
-    provenance = _json({"*": {"source": source_of(chunk.seed), "updated_at": stamp}})
+    provenance = _json({"*": {"source": source or source_of(chunk.seed), "updated_at": stamp}})
     cache: dict[str, str] = {}
     position = 0
     for household, household_id in zip(chunk.households, ids.households, strict=True):
@@ -84,9 +88,10 @@ def resident_text(chunk: Chunk, ids: Ids, created_at: datetime) -> Iterator[str]
         yield "".join(lines)
 
 
-def change_text(seed: int, ids: Ids, created_at: datetime) -> str:
-    stamp, source = created_at.isoformat(), source_of(seed)
-    return "".join(f"{rid}\t1\t{stamp}\tcreated\tsynth\t{source}\tsynthetic population\t{NULL}\n"
+def change_text(seed: int, ids: Ids, created_at: datetime, source: str | None = None, actor: str = "synth",
+                reason: str = REASON) -> str:
+    stamp, source = created_at.isoformat(), source or source_of(seed)
+    return "".join(f"{rid}\t1\t{stamp}\tcreated\t{actor}\t{source}\t{reason}\t{NULL}\n"
                    for rid in ids.residents)
 
 
