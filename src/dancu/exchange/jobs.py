@@ -8,6 +8,11 @@ the results and the checkpoint in one transaction.  A job whose runner died (no 
 claimed by another runner and resumed from its checkpoint; lines verified but not yet saved are verified and
 logged again — the log may hold a line twice, never zero times.
 
+A job stops (``stopped``, with the reason as ``error``) at the next chunk once its system or relaying platform
+is suspended or terminated, or the policy in force no longer allows it; a policy change that still allows it
+does not stop it.  A stopped job stays stopped, also once the system is resumed: what was verified stays
+readable, and the rest is a new job — a new request, checked and logged as one (docs/integrators.md).
+
 A job lives in the environment of the credential that submitted it (``params.environment``): a test job
 must name sandbox residents only — every staged line is checked before 202 — and is verified under the
 test policy against the sandbox alone, while the system may still be onboarding; a production job under the
@@ -41,7 +46,7 @@ from dancu.exchange.errors import (
     UnsupportedJobMediaType,
 )
 from dancu.exchange.runtime import Runtime, runtime_of
-from dancu.exchange.schemas import Address, VerifyItem
+from dancu.exchange.schemas import Address, NoNul, VerifyItem
 from dancu.policy.domain import Environment, decide
 from dancu.policy.domain import Request as PolicyRequest
 
@@ -60,8 +65,15 @@ UPLOAD_OPENAPI: dict[str, Any] = {"requestBody": {"required": True, "content": {
                                                               + ",".join(CSV_COLUMNS)}}}}}
 
 
+def _csv_values(line: str, number: int) -> list[str]:
+    try:
+        return next(csv.reader([line]))
+    except csv.Error as error:  # a stray carriage return, a NUL...: the line, not the server, is at fault
+        raise JobInputInvalid(number, f"not CSV: {error}") from None
+
+
 def _item_from_csv(header: list[str], line: str, number: int) -> VerifyItem:
-    values = next(csv.reader([line]))
+    values = _csv_values(line, number)
     if len(values) != len(header):
         raise JobInputInvalid(number, f"expected {len(header)} columns, got {len(values)}")
     row = {k: (v if v != "" else None) for k, v in zip(header, values, strict=True)}
@@ -77,7 +89,7 @@ def _item_from_json(line: str, number: int) -> VerifyItem:
 
 
 def _csv_header(line: str) -> list[str]:
-    header = [h.strip() for h in next(csv.reader([line]))]
+    header = [h.strip() for h in _csv_values(line, 1)]
     if "personal_id" not in header or not set(header) <= set(CSV_COLUMNS) or len(set(header)) != len(header):
         raise JobInputInvalid(1, f"the header must name personal_id and only these columns: {', '.join(CSV_COLUMNS)}")
     return header
@@ -141,8 +153,8 @@ def _view(job: dict[str, Any]) -> dict[str, Any]:
 
 
 async def submit(request: Request, call: Caller,
-                 purpose: Annotated[str | None, Query(max_length=200)] = None,
-                 legal_basis: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+                 purpose: Annotated[str | None, Query(max_length=200), NoNul] = None,
+                 legal_basis: Annotated[str | None, Query(max_length=200), NoNul] = None) -> Response:
     rt = runtime_of(request)
     fmt = MEDIA.get(request.headers.get("content-type", "").split(";")[0].strip().lower())
     if fmt is None:

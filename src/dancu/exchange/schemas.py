@@ -4,32 +4,45 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from dancu.exchange.domain import Claim
 from dancu.registry.domain import RECORD_FIELDS, PartialDate, PartialDateError
 from dancu.sync.push.domain import MAX_RECORDS
 
-Short = Annotated[str, Field(max_length=200)]
+
+def _no_nul(value: str) -> str:
+    """Text a caller sends may be logged (purpose, legal basis, personal IDs) or staged: PostgreSQL text holds
+    no NUL, so one is a malformed request (422), never a failed write (503/500)."""
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+Short = Annotated[str, Field(max_length=200), NoNul]
 FieldResult = Literal["match", "no_match", "not_provided"]
 Outcome = Literal["ok", "resident_not_found", "resident_deceased", "resident_missing", "invalid_id_number"]
 
 
 class Address(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    province: Annotated[str, Field(max_length=10)] | None = Field(None, description="Permanent residence province code")
-    commune: Annotated[str, Field(max_length=10)] | None = Field(None, description="Permanent residence commune code")
-    text: Annotated[str, Field(max_length=500)] | None = Field(None, description="Permanent address text")
+    province: Annotated[str, Field(max_length=10), NoNul] | None = Field(
+        None, description="Permanent residence province code")
+    commune: Annotated[str, Field(max_length=10), NoNul] | None = Field(
+        None, description="Permanent residence commune code")
+    text: Annotated[str, Field(max_length=500), NoNul] | None = Field(None, description="Permanent address text")
 
 
 class VerifyItem(BaseModel):
     """A claim about one resident: the personal ID number and any of the fields to compare."""
 
     model_config = ConfigDict(extra="forbid")
-    personal_id: Annotated[str, Field(max_length=32, description="Số định danh cá nhân (12 digits)")]
+    personal_id: Annotated[str, Field(max_length=32, description="Số định danh cá nhân (12 digits)"), NoNul]
     full_name: Short | None = None
     date_of_birth: Annotated[str, Field(max_length=10, description="YYYY, YYYY-MM or YYYY-MM-DD")] | None = None
-    sex: Annotated[str, Field(max_length=8, description="Sex code of the 'sex' catalogue (ISO 5218)")] | None = None
+    sex: Annotated[str, Field(max_length=8, description="Sex code of the 'sex' catalogue (ISO 5218)"),
+                   NoNul] | None = None
     address: Address | None = None
 
     @field_validator("date_of_birth")
@@ -91,7 +104,7 @@ RecordField = Literal[RECORD_FIELDS]  # type: ignore[valid-type]
 
 class RetrieveRequest(Purposeful):
     model_config = ConfigDict(extra="forbid")
-    personal_id: Annotated[str, Field(max_length=32)]
+    personal_id: Annotated[str, Field(max_length=32), NoNul]
     fields: Annotated[list[RecordField], Field(min_length=1, max_length=len(RECORD_FIELDS))]
 
 
