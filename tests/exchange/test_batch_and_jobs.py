@@ -129,12 +129,15 @@ def paused_runner(exchange_app: FastAPI) -> Iterator[list[int]]:
         with contextlib.suppress(asyncio.CancelledError):
             await runner._scan
 
+    async def restart_scan() -> None:
+        runner.start()
+
     asyncio.run_coroutine_threadsafe(cancel_scan(), loop).result(30)
     try:
         yield kicked
     finally:
         del runner.kick
-        loop.call_soon_threadsafe(runner.start)
+        asyncio.run_coroutine_threadsafe(restart_scan(), loop).result(30)
 
 
 def another_process(database: Database, work: Callable[[Runtime], Awaitable[T]], *, runner: bool = False) -> T:
