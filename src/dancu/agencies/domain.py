@@ -104,7 +104,9 @@ def effective_status(status: str, suspended_until: datetime | None, now: datetim
 
 
 def statuses_allowed(kind: CredentialKind) -> frozenset[SystemStatus]:
-    """Which system statuses a credential of ``kind`` works in: test ones from step 7, production from go-live."""
+    """Which system statuses a credential of ``kind`` works in: test ones from step 7 (and after go-live), production
+    ones from go-live.  Where a call may reach is the exchange's rule, not this one: a test credential only the
+    sandbox's synthetic residents, under the test policy (``dancu.policy.domain.outside_sandbox``)."""
     if kind is CredentialKind.TEST:
         return frozenset({SystemStatus.ONBOARDING, SystemStatus.ACTIVE})
     return frozenset({SystemStatus.ACTIVE})
