@@ -177,9 +177,9 @@ def operator_headers(url: str, data_dir: Path) -> dict[str, str]:
 
 def onboard(base: str, actor: dict[str, str] = ACTOR) -> str:
     """A bank through the 10 steps with a generous policy; returns a production access token."""
-    key = Ed25519PrivateKey.generate()
+    key, test_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     jwk = OKPAlgorithm.to_jwk(key.public_key(), as_dict=True) | {"kid": f"bench-{uuid.uuid4().hex[:8]}"}
-    test_jwk = OKPAlgorithm.to_jwk(Ed25519PrivateKey.generate().public_key(), as_dict=True)
+    test_jwk = OKPAlgorithm.to_jwk(test_key.public_key(), as_dict=True) | {"kid": f"bench-t-{uuid.uuid4().hex[:8]}"}
     code = f"B{uuid.uuid4().hex[:8]}"
     doc = {"name": "letter.pdf", "sha256": "0" * 64}
     fields = ["full_name", "date_of_birth", "sex"]
@@ -191,7 +191,7 @@ def onboard(base: str, actor: dict[str, str] = ACTOR) -> str:
         5: {"data": {"security_level": 3, "attested_by": "CIO", "assessment": {
             "assessor": "A05", "assessed_on": "2026-10-01", "result": "passed"}}, "documents": [doc]},
         6: {"decision": "approve", "notes": "ok"}, 7: {"data": {"jwk": test_jwk}},
-        8: {"data": {"result": "passed", "calls": 12}},
+        8: {},  # checked against the exchange log: the test call below, on a sandbox resident
         9: {"data": {"credential": {"jwk": jwk}, "policy": {
             "services": ["verify"], "fields": fields, "purposes": [PURPOSE], "daily_quota": 1_000_000_000,
             "rate_per_second": 100_000}}},
@@ -203,22 +203,39 @@ def onboard(base: str, actor: dict[str, str] = ACTOR) -> str:
                              "type": "credit_institution"},
             "system": {"subsystem_code": "EKYC", "name": "eKYC", "kind": "business"},
             "legal_mandate": "Luật Các tổ chức tín dụng 2024", "purpose": "KYC", "services": ["verify"],
-            "fields": fields, "documents": [doc],
+            "fields": fields, "purposes": [PURPOSE], "documents": [doc],
             "proposed_focal_point": {"name": "Nguyễn Văn A", "position": "CIO", "function": "kỹ thuật",
                                      "phone": "0912345678", "email": "a@bank.example.vn"}})
         started.raise_for_status()
         request_id, client_id = started.json()["request_id"], started.json()["system"]
         for number, body in steps.items():
+            if number == 8:
+                _test_call(http, base, client_id, test_key, str(test_jwk["kid"]), actor)
             http.post(f"/agencies/onboarding/{request_id}/steps/{number}", json=body, headers=actor).raise_for_status()
-        now = int(time.time())
-        assertion = jwt.encode({"iss": client_id, "sub": client_id, "aud": f"{base}/oauth/token", "iat": now,
-                                "exp": now + 120, "jti": uuid.uuid4().hex}, key, algorithm="EdDSA",
-                               headers={"kid": jwk["kid"]})
-        token = http.post("/oauth/token", data={
-            "grant_type": "client_credentials", "client_assertion": assertion,
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
-        token.raise_for_status()
-        return str(token.json()["access_token"])
+        return _token(http, base, client_id, key, str(jwk["kid"]))
+
+
+def _token(http: httpx.Client, base: str, client_id: str, key: Ed25519PrivateKey, kid: str) -> str:
+    now = int(time.time())
+    assertion = jwt.encode({"iss": client_id, "sub": client_id, "aud": f"{base}/oauth/token", "iat": now,
+                            "exp": now + 120, "jti": uuid.uuid4().hex}, key, algorithm="EdDSA", headers={"kid": kid})
+    token = http.post("/oauth/token", data={
+        "grant_type": "client_credentials", "client_assertion": assertion,
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
+    token.raise_for_status()
+    return str(token.json()["access_token"])
+
+
+def _test_call(http: httpx.Client, base: str, client_id: str, test_key: Ed25519PrivateKey, kid: str,
+               actor: dict[str, str]) -> None:
+    """Step 8 passes on the system's own successful test calls: one verify on a sandbox resident."""
+    http.post("/agencies/sandbox", json={"residents": 10}, headers=actor).raise_for_status()
+    bearer = {"Authorization": f"Bearer {_token(http, base, client_id, test_key, kid)}"}
+    listed = http.get("/exchange/v1/sandbox/residents", params={"limit": 1}, headers=bearer)
+    listed.raise_for_status()
+    person = listed.json()["residents"][0]
+    http.post("/exchange/v1/verify", json={"personal_id": person["personal_id"], "purpose": PURPOSE,
+                                           "full_name": person["full_name"]}, headers=bearer).raise_for_status()
 
 
 def export_ids(conninfo: str, path: Path, count: int = 100_000) -> None:
