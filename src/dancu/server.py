@@ -102,7 +102,7 @@ def run(host: str, port: int, workers: int) -> None:
     if workers > 1 and REUSE_PORT is not None:
         try:
             supervisor = Supervisor(host, port, workers, REUSE_PORT)
-        except OSError as error:  # address in use, not ours: said as uvicorn says it, same exit status
+        except OSError as error:  # address in use or not ours to bind: logged, exit status 3, as uvicorn does
             log.error("cannot listen", extra={"host": host, "port": port, "error": str(error)})
             raise SystemExit(STARTUP_FAILURE) from None
         code = supervisor.run()

@@ -59,7 +59,8 @@ def onboard(http: httpx.Client, policy: dict[str, Any] | None = None, *, org_typ
     ``policy``; ``test_policy``: step 7's choices for the test policy (quota, rate...).  Returns the system with
     its test and production keys."""
     policy = policy or grant()
-    body = letter(org_type=org_type, kind=kind, services=SERVICES, fields=FIELDS,
+    asked = sorted({*FIELDS, *policy.get("fields", ())})  # the letter asks at least what the policy grants
+    body = letter(org_type=org_type, kind=kind, services=SERVICES, fields=asked,
                   purposes=sorted({PURPOSE, *policy.get("purposes", ())}))
     body["sources"] = list(policy.get("sources", []))  # what the letter asks, the policy may grant
     body["legal_bases"] = list(policy.get("legal_bases", []))

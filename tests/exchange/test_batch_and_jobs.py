@@ -116,9 +116,15 @@ def test_verify_job_csv_and_refusals(xhttp: httpx.Client) -> None:
 
 # -- stopping and taking over -----------------------------------------------------------------------------
 @pytest.fixture
-def paused_runner(exchange_app: FastAPI) -> Iterator[list[int]]:
+def paused_runner(exchange_app: FastAPI, database: Database) -> Iterator[list[int]]:
     """The live server's job runner kept off while the test runs: a submitted job waits (running, nothing done)
-    and its scan claims nothing — the test runs the job as another process would.  Yields the jobs kicked."""
+    and its scan claims nothing — the test runs the job as another process would.  Yields the jobs kicked.
+
+    A job the test leaves running is finished here, before the runner comes back: left to the live runner it
+    would write to the exchange log while later tests (the ledger's, which empty it) run."""
+    with psycopg.connect(libpq_url(database.url)) as conn:
+        row = conn.execute("SELECT coalesce(max(job_id), 0) FROM job").fetchone()
+    before = int(row[0]) if row else 0
     runner = exchange_app.state.exchange.jobs
     loop = runner._scan.get_loop()
     kicked: list[int] = []
@@ -136,6 +142,11 @@ def paused_runner(exchange_app: FastAPI) -> Iterator[list[int]]:
     try:
         yield kicked
     finally:
+        with psycopg.connect(libpq_url(database.url)) as conn:
+            left = [job for (job,) in conn.execute(
+                "SELECT job_id FROM job WHERE job_id > %s AND state = 'running' ORDER BY job_id", (before,))]
+        for job in left:
+            another_process(database, lambda rt, job=job: jobs.process(rt, job))
         del runner.kick
         asyncio.run_coroutine_threadsafe(restart_scan(), loop).result(30)
 

@@ -3,6 +3,7 @@ without valid, current credentials."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,10 +11,13 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dancu.agencies.domain import OrganisationType
 from dancu.agencies.settings import get_agency_settings
 from dancu.agencies.tokens import platform_key
+from dancu.registry.domain import RECORD_FIELDS
 from tests.agencies.factories import ACTOR, assert_problem
 from tests.exchange.helpers import PURPOSE, System, bearer, grant, onboard, resident
 
@@ -138,3 +142,45 @@ def test_no_request_passes_without_valid_current_credentials(xhttp: httpx.Client
     assert xhttp.post(f"/agencies/systems/{system.identifier}/terminate", json={},
                       headers=ACTOR).status_code == 200
     assert _verify(xhttp, bearer(token), pid).json()["code"] in ("credential_revoked", "system_terminated")
+
+
+# -- every record field, random policies, random requests (property-based) ------------------------------
+FILLED = ["full_name", "date_of_birth", "sex", "birth_place", "home_town", "ethnic_code", "religion_code",
+          "nationality_code", "blood_type", "permanent_province", "permanent_commune", "permanent_address",
+          "marital_status", "phone", "email"]  # what resident_payload() fills in
+_field_systems: list[tuple[str, frozenset[str]]] = []
+
+
+def field_systems(http: httpx.Client) -> list[tuple[str, frozenset[str]]]:
+    """Four systems whose retrieve policies allow different, seeded subsets of every record field."""
+    if not _field_systems:
+        rng = random.Random(2026)
+        for size in (1, 4, 9, len(RECORD_FIELDS) // 2):
+            allowed = sorted(rng.sample(sorted(RECORD_FIELDS), size))
+            system = onboard(http, grant(services=["retrieve"], fields=allowed))
+            _field_systems.append((system.token(http), frozenset(allowed)))
+    return _field_systems
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.integers(0, 3), asked=st.lists(st.sampled_from(sorted(RECORD_FIELDS)), min_size=1, max_size=8,
+                                              unique=True))
+def test_retrieve_gives_exactly_the_allowed_fields_asked_for(xhttp: httpx.Client, person: dict[str, Any],
+                                                            which: int, asked: list[str]) -> None:
+    token, allowed = field_systems(xhttp)[which]
+    response = xhttp.post("/exchange/v1/retrieve", json={"personal_id": person["personal_id"], "purpose": PURPOSE,
+                                                         "fields": asked}, headers=bearer(token))
+    beyond = sorted(set(asked) - allowed)
+    values = {f: str(person.get(f) or "") for f in FILLED}
+    if beyond:  # refused whole, each field beyond the policy named, no value of the record in the answer
+        body = assert_problem(response, 403, "policy_denied")
+        assert sorted(d["field"] for d in body["denials"] if d["rule"] == "field_not_allowed") == beyond
+        assert not [f for f, v in values.items() if len(v) >= 4 and v in response.text]
+        return
+    assert response.status_code == 200, response.text
+    fields = response.json()["fields"]
+    assert set(fields) == set(asked)
+    shown = " ".join(str(v["value"]) for v in fields.values())
+    leaked = [f for f, v in values.items() if f not in asked and len(v) >= 4 and v in shown
+              and not any(v in values.get(k, "") for k in asked)]  # "Hà Nội" may sit inside an asked address
+    assert leaked == []

@@ -1,6 +1,6 @@
 """``dancu serve --workers 2`` as deployed: a real process tree on the test database, each worker on its own
-``SO_REUSEPORT`` socket (Linux), connections spread over both, a killed worker replaced, SIGTERM a clean stop,
-logs in JSON."""
+``SO_REUSEPORT`` socket (Linux), connections spread over both, a killed worker replaced, SIGHUP replacing every
+worker, SIGTERM a clean stop, logs in JSON."""
 
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ def _listening_inodes(pid: int, port: int) -> set[str]:
     return held
 
 
-def test_a_killed_worker_is_replaced_and_sigterm_stops_cleanly(served: Served) -> None:
+def test_a_killed_worker_is_replaced_sighup_replaces_all_and_sigterm_stops_cleanly(served: Served) -> None:
     first, second = served.workers()
     os.kill(first, signal.SIGKILL)
     _until(lambda: len(served.workers()) == 2 and first not in served.workers(), "a replacement worker")
@@ -141,6 +141,16 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_cleanly(served: Served) -
            "the replacement serving")
     conns = _open(served.port, 32)  # both sockets answer again: none of the 32 waits on a dead worker
     for conn in conns:
+        conn.close()
+
+    before = set(served.workers())
+    served.process.send_signal(signal.SIGHUP)  # every worker replaced, one after another
+    _until(lambda: len(served.workers()) == 2 and not before & set(served.workers()), "both workers replaced")
+    fresh = served.workers()
+    _until(lambda: {r.get("pid") for r in served.records() if r.get("msg") == "worker serving"} >= set(fresh),
+           "the replacements serving")
+    assert not any(r["msg"] == "worker exited; replacing it" and r["pid"] in before for r in served.records())
+    for conn in _open(served.port, 32):
         conn.close()
 
     served.process.send_signal(signal.SIGTERM)

@@ -129,6 +129,14 @@ written AS (
 SELECT start, at FROM claim"""
 
 
+# The personal_ids GIN index collects new keys in a pending list that the inserting statement merges into the
+# index once the list passes this size — under the ledger_state lock, so every writer waits.  At PostgreSQL's
+# default of 4 MB (~512 pages, ~150,000 entries) the merge took 450-510 ms, three times in 40 s of 20-entry
+# batches (measured 2026-12-02 on the benchmark database); at the minimum, 64 kB, it runs every ~100 batches
+# and takes 1-3 ms.
+GIN_PENDING_LIST_LIMIT = "64kB"
+
+
 def _literal(values: tuple[str, ...]) -> str:
     """A PostgreSQL array literal (a list of lists of different lengths cannot be one parameter)."""
     return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
@@ -222,6 +230,7 @@ class LedgerWriter:
     def _open(self) -> psycopg.Connection:
         conn = self._connect()
         conn.autocommit = True  # each batch is one statement, committed on its own; transactions are explicit
+        conn.execute(f"SET gin_pending_list_limit = '{GIN_PENDING_LIST_LIMIT}'")
         self._next_seq = max(self._next_seq, repository.next_seq(conn))
         self._conn = conn
         return conn
