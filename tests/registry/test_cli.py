@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import json
 from pathlib import Path
 
@@ -6,7 +8,7 @@ from typer.testing import CliRunner
 
 from dancu.db import Database
 from dancu.registry import cli
-from tests.registry.factories import resident_payload, token
+from tests.registry.factories import create, resident_payload, token
 
 runner = CliRunner()
 
@@ -42,3 +44,53 @@ def test_create_correct_show_search(cli_database: Database, tmp_path: Path) -> N
     assert died.exit_code == 0, died.output
     shown = runner.invoke(cli.app, ["show", pid])
     assert "death_date" in shown.output
+
+
+def _cli_entries(database: Database, pid: str) -> list[tuple[str, str, str, list[str]]]:
+    from sqlalchemy import text
+
+    with database.engine.connect() as conn:
+        rows = conn.execute(text("SELECT client_system, end_user, service, purpose, fields_disclosed FROM ledger_entry"
+                                 " WHERE personal_ids @> ARRAY[CAST(:p AS text)] ORDER BY seq"), {"p": pid})
+        return [(r.client_system, r.end_user, r.service, r.purpose, r.fields_disclosed[-1]) for r in rows]
+
+
+def test_reads_are_logged_as_the_cli_before_they_print(cli_database: Database) -> None:
+    with cli_database.sessions.begin() as session:
+        record = create(session, full_name=f"Đinh Văn {token()}")
+    pid, name = record.resident.fields["personal_id"], record.resident.fields["full_name"]
+    shown = runner.invoke(cli.app, ["show", pid, "--actor", "cb.tra.cuu", "--purpose", "đối chiếu hồ sơ"])
+    assert shown.exit_code == 0 and name in shown.output, shown.output
+    assert runner.invoke(cli.app, ["history", pid, "--actor", "cb.tra.cuu"]).exit_code == 0
+    found = runner.invoke(cli.app, ["search", "--name", name, "--actor", "cb.tra.cuu"])
+    assert found.exit_code == 0 and pid in found.output
+    assert _cli_entries(cli_database, pid) == [
+        ("operator:cli", "cb.tra.cuu", "registry.read", "đối chiếu hồ sơ", "history"),
+        ("operator:cli", "cb.tra.cuu", "registry.history", "quản lý dân cư", "history"),
+        ("operator:cli", "cb.tra.cuu", "registry.search", "quản lý dân cư", "permanent_commune"),
+    ]
+
+
+class _DownWriter:
+    def __enter__(self) -> _DownWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def append(self, entry: object) -> None:
+        raise ConnectionError("the log's database is gone")
+
+
+def test_a_read_that_cannot_be_logged_prints_nothing(cli_database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dancu.ledger.errors import LedgerUnavailable
+
+    with cli_database.sessions.begin() as session:
+        record = create(session, full_name=f"Đinh Thị {token()}")
+    pid, name = record.resident.fields["personal_id"], record.resident.fields["full_name"]
+    monkeypatch.setattr(cli, "ledger_writer", lambda database: _DownWriter())
+    for args in (["show", pid], ["history", pid], ["search", "--name", name]):
+        result = runner.invoke(cli.app, args)
+        assert isinstance(result.exception, LedgerUnavailable), (args, result.output)
+        assert name not in result.output and pid not in result.output
+    assert _cli_entries(cli_database, pid) == []

@@ -7,13 +7,11 @@ The process's one writer is ``app.state.ledger_writer`` (an object whose ``appen
 from __future__ import annotations
 
 import hashlib
-import inspect
 import uuid
-from typing import Any
 
-import anyio.from_thread
-
-from dancu.ledger.domain import EntryKind, LedgerEntry, Receipt
+from dancu.ledger.appending import append as append
+from dancu.ledger.appending import append_from_thread as append_from_thread
+from dancu.ledger.domain import EntryKind, LedgerEntry
 
 PURPOSE = "tra cứu thông tin của chính mình"
 LEGAL_BASIS = "Luật Căn cước 2023; Thông tư BCA về kết nối, chia sẻ dữ liệu với CSDLQG về dân cư"
@@ -33,16 +31,3 @@ def entry(*, client_system: str, service: str, result: str, personal_id: str | N
         personal_ids=(personal_id,) if personal_id else (), fields_disclosed=fields,
     )
 
-
-async def append(ledger: Any, item: LedgerEntry) -> Receipt:
-    """Await the durable write of ``item`` through whichever writer the process holds."""
-    if hasattr(ledger, "append_async"):
-        receipt: Receipt = await ledger.append_async(item)
-        return receipt
-    result = ledger.append(item)
-    return await result if inspect.isawaitable(result) else result  # type: ignore[no-any-return]
-
-
-def append_from_thread(ledger: Any, item: LedgerEntry) -> Receipt:
-    """The same, from a sync route running in FastAPI's worker threads."""
-    return anyio.from_thread.run(append, ledger, item)

@@ -135,8 +135,9 @@ def system_days(session: Session, day: date, history_days: int = 28) -> list[Sys
 def access_history(session: Session, personal_id: str, limit: int, before: int | None) -> list[Any]:
     """Exchanges that concerned ``personal_id``, newest first, with the agency's names when registered."""
     sql = """
-        SELECT e.seq, e.recorded_at, e.client_system, e.relaying_platform, e.service, e.purpose, e.legal_basis,
-               e.fields_disclosed, e.result, e.error_code, s.name AS system_name, o.name AS organisation_name
+        SELECT e.seq, e.recorded_at, e.client_system, e.relaying_platform, e.end_user, e.service, e.purpose,
+               e.legal_basis, e.fields_disclosed, e.result, e.error_code, s.name AS system_name,
+               o.name AS organisation_name
         FROM ledger_entry AS e
         LEFT JOIN information_system AS s ON s.identifier = e.client_system
         LEFT JOIN organisation AS o ON o.org_id = s.org_id

@@ -106,6 +106,8 @@ class AccessOut(BaseModel):
     system_name: str | None
     organisation_name: str | None
     relaying_platform: str | None
+    end_user: str | None = Field(None, description="On whose behalf: the connected system's end user, or the "
+                                 "database manager's operator (client systems operator:api, operator:cli)")
     service: str
     purpose: str
     legal_basis: str | None

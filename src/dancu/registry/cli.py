@@ -1,20 +1,29 @@
-"""``dancu registry …``: operators' commands on resident records, one transaction per command."""
+"""``dancu registry …``: operators' commands on resident records, one transaction per command.
+
+``show``, ``history`` and ``search`` disclose resident data: each writes its exchange-log entry (client system
+``operator:cli``, end user ``--actor``, default the login name) before it prints anything.
+"""
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import psycopg
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from dancu.db import get_database
+from dancu.db import Database, get_database
+from dancu.db.engine import libpq_url
 from dancu.errors import ValidationFailed, field_error
-from dancu.registry import queries, service
+from dancu.ledger.writer import LedgerWriter
+from dancu.registry import disclosure, queries, service
 from dancu.registry.schemas import (
     ChangeView,
     CorrectionRequest,
@@ -28,6 +37,25 @@ from dancu.registry.schemas import (
 app = typer.Typer(help="Sổ đăng ký dân cư — resident records.", no_args_is_help=True)
 console = Console()
 ACTOR = typer.Option("operator", "--actor", help="Who is acting (recorded in the history).")
+READER = typer.Option(None, "--actor", help="Who is reading (the exchange log's end user; default: your login).")
+PURPOSE = typer.Option(None, "--purpose", help=f"Why (exchange log; default '{disclosure.DEFAULT_PURPOSE}').")
+
+
+def ledger_writer(database: Database) -> LedgerWriter:
+    """This command's exchange-log writer (started by ``with``)."""
+    url = libpq_url(database.url)
+    return LedgerWriter(lambda: psycopg.connect(url))
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment nor in the password database
+        return f"uid:{os.getuid()}"
+
+
+def _reader(actor: str | None, purpose: str | None) -> disclosure.Reader:
+    return disclosure.Reader.of(actor or _login(), purpose, disclosure.CLI)
 
 
 def _parsed(model: Any, values: dict[str, Any]) -> Any:
@@ -83,18 +111,27 @@ def _print_history(history: list[ChangeView]) -> None:
 
 @app.command()
 def show(
-    personal_id: str, as_of: Annotated[datetime | None, typer.Option("--as-of", help="ISO timestamp")] = None
+    personal_id: str,
+    as_of: Annotated[datetime | None, typer.Option("--as-of", help="ISO timestamp")] = None,
+    actor: str | None = READER,
+    purpose: str | None = PURPOSE,
 ) -> None:
-    """Show a record with its household, now or as of a past time."""
-    with get_database().sessions.begin() as session:
-        _print_record(queries.read_resident(session, queries.checked_id(personal_id), as_of))
+    """Show a record with its household, now or as of a past time (logged first)."""
+    database = get_database()
+    with ledger_writer(database) as writer, database.sessions.begin() as session:
+        read = disclosure.read_resident(session, _reader(actor, purpose), writer.append,
+                                        queries.checked_id(personal_id), as_of)
+    _print_record(read.answer)
 
 
 @app.command()
-def history(personal_id: str) -> None:
-    """Show every change to a record."""
-    with get_database().sessions.begin() as session:
-        _print_history(queries.resident_history(session, queries.checked_id(personal_id)))
+def history(personal_id: str, actor: str | None = READER, purpose: str | None = PURPOSE) -> None:
+    """Show every change to a record (logged first)."""
+    database = get_database()
+    with ledger_writer(database) as writer, database.sessions.begin() as session:
+        read = disclosure.resident_history(session, _reader(actor, purpose), writer.append,
+                                           queries.checked_id(personal_id))
+    _print_history(read.answer)
 
 
 @app.command()
@@ -104,12 +141,16 @@ def search(
     province: str | None = typer.Option(None),
     commune: str | None = typer.Option(None),
     limit: int = typer.Option(20, max=100),
+    actor: str | None = READER,
+    purpose: str | None = PURPOSE,
 ) -> None:
-    """Search by name (with or without diacritics), date of birth, place."""
-    with get_database().sessions.begin() as session:
-        page = queries.search_residents(
-            session, name=name, dob=dob, province=province, commune=commune, limit=limit
-        )
+    """Search by name (with or without diacritics), date of birth, place (results logged first)."""
+    database = get_database()
+    with ledger_writer(database) as writer, database.sessions.begin() as session:
+        page = disclosure.search_residents(
+            session, _reader(actor, purpose), writer.append, name=name, dob=dob, province=province,
+            commune=commune, limit=limit
+        ).answer
     table = Table(title=f"{len(page.items)} result(s)" + (" — more available" if page.has_more else ""))
     for column in ("personal_id", "full_name", "date_of_birth", "sex", "province", "commune", "score"):
         table.add_column(column)

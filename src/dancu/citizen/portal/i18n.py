@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dancu.citizen.history import DATABASE_MANAGER_EN, DATABASE_MANAGER_VI, OFFICER_EN, OFFICER_VI
+
 FIELD_LABELS: dict[str, tuple[str, str]] = {
     "personal_id": ("Số định danh cá nhân", "Personal ID number"), "full_name": ("Họ, chữ đệm và tên", "Full name"),
     "other_name": ("Tên gọi khác", "Other name"), "date_of_birth": ("Ngày, tháng, năm sinh", "Date of birth"),
@@ -30,6 +32,9 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "relation_to_head": ("Quan hệ với chủ hộ", "Relation to household head"),
     "death_kind": ("Tình trạng (chết/mất tích)", "Death or missing"), "death_date": ("Ngày mất", "Date of death"),
     "phone": ("Số điện thoại", "Phone"), "email": ("Thư điện tử", "Email"), "sector_ids": ("Mã ngành", "Sector IDs"),
+    # what an operator's read of the record disclosed besides its fields (dancu.registry.disclosure)
+    "household": ("Hộ gia đình và các thành viên", "Household and its members"),
+    "history": ("Lịch sử thay đổi thông tin", "History of changes"),
 }
 
 TEXTS: dict[str, tuple[str, str]] = {
@@ -56,6 +61,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "corrections": ("Yêu cầu điều chỉnh đã gửi", "Correction requests sent"),
     "status": ("Trạng thái", "Status"), "answer": ("Trả lời", "Answer"),
     "when": ("Thời gian", "When"), "agency": ("Cơ quan, tổ chức", "Agency"), "purpose": ("Mục đích", "Purpose"),
+    "database_manager": (DATABASE_MANAGER_VI, DATABASE_MANAGER_EN), "officer": (OFFICER_VI, OFFICER_EN),
     "fields": ("Thông tin được dùng", "Fields used"), "result": ("Kết quả", "Result"),
     "no_history": ("Chưa có cơ quan, tổ chức nào sử dụng dữ liệu của bạn.", "Nobody has used your data yet."),
     "free": ("Tra cứu miễn phí.", "Looking up your own data is free."),
