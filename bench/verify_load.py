@@ -190,7 +190,7 @@ def onboard(base: str, actor: dict[str, str] = ACTOR) -> str:
         4: {"data": {"connection_model": "direct"}},
         5: {"data": {"security_level": 3, "attested_by": "CIO", "assessment": {
             "assessor": "A05", "assessed_on": "2026-10-01", "result": "passed"}}, "documents": [doc]},
-        6: {"decision": "approve", "notes": "ok"}, 7: {"data": {"jwk": test_jwk}},
+        6: {"decision": "approve", "notes": "ok", "documents": [doc]}, 7: {"data": {"jwk": test_jwk}},
         8: {},  # checked against the exchange log: the test call below, on a sandbox resident
         9: {"data": {"credential": {"jwk": jwk}, "policy": {
             "services": ["verify"], "fields": fields, "purposes": [PURPOSE], "daily_quota": 1_000_000_000,

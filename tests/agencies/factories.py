@@ -89,7 +89,7 @@ def step_body(number: int, key: ClientKey | None = None, production_key: ClientK
         5: {"data": {"security_level": 3, "attested_by": "Giám đốc khối CNTT",
                      "assessment": {"assessor": "Cục A05", "assessed_on": "2026-10-01", "result": "passed"}},
             "documents": [doc("ho-so-cap-do-3.pdf")]},
-        6: {"decision": "approve", "notes": "Đủ điều kiện"},
+        6: {"decision": "approve", "notes": "Đủ điều kiện", "documents": [doc("quyet-dinh-phe-duyet.pdf")]},
         7: {"data": {"jwk": (key or ClientKey()).public_jwk}},
         8: {"data": {}},  # what the step records comes from the exchange log: sandbox_calls() first
         9: {"data": {"credential": {"jwk": (production_key or key or ClientKey()).public_jwk},

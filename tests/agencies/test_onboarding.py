@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from dancu.agencies.domain import SystemKind
 from dancu.agencies.errors import StepInvalid, StepOutOfOrder
 from dancu.agencies.onboarding import (
+    DOCUMENTED_STEPS,
+    Document,
     Onboarding,
     OnboardingState,
     Step,
@@ -32,10 +34,16 @@ DATA: dict[int, dict[str, Any]] = {
 }
 
 
-def step(number: int, decision: str | None = None, notes: str | None = None) -> Step:
+DOCUMENT = Document("van-ban.pdf", "ab" * 32)
+
+
+def step(number: int, decision: str | None = None, notes: str | None = None,
+         documents: tuple[Document, ...] | None = None) -> Step:
     if number == 6 and decision is None:
         decision = "approve"
-    return Step(number, "officer", NOW, decision=decision, notes=notes, data=DATA.get(number, {}))
+    if documents is None:
+        documents = (DOCUMENT,) if number in DOCUMENTED_STEPS else ()
+    return Step(number, "officer", NOW, documents, decision=decision, notes=notes, data=DATA.get(number, {}))
 
 
 def run(numbers: list[int], kind: SystemKind = SystemKind.BUSINESS) -> Onboarding:
@@ -72,11 +80,11 @@ def test_rejection_at_step_six_ends_the_request(next_number: int) -> None:
 
 def test_cross_step_rules() -> None:
     five = run([1, 2, 3, 4])
-    low = Step(5, "o", NOW, data={"security_level": 2, "assessment": {"result": "passed"}})
+    low = Step(5, "o", NOW, (DOCUMENT,), data={"security_level": 2, "assessment": {"result": "passed"}})
     with pytest.raises(StepInvalid, match="level 3"):
         record(five, low)
     platform = run([1, 2, 3, 4], SystemKind.INTEGRATION_PLATFORM)
-    unapproved = Step(5, "o", NOW, data={"security_level": 4, "assessment": {"result": "passed"}})
+    unapproved = Step(5, "o", NOW, (DOCUMENT,), data={"security_level": 4, "assessment": {"result": "passed"}})
     with pytest.raises(StepInvalid) as raised:
         record(platform, unapproved)
     assert raised.value.extra["rule"] == "relay_approval_required"
@@ -135,3 +143,38 @@ def test_step_nine_grants_no_purpose_beyond_the_letter() -> None:
     old_letter = Onboarding(SystemKind.BUSINESS, tuple(
         Step(s.number, s.actor, s.at, data={**s.data, "purposes": []}) if s.number == 1 else s for s in eight.steps))
     assert record(old_letter, wider).expected_step == 10  # a letter naming no purpose codes: not checked
+
+
+documents = st.lists(st.builds(Document, st.text(min_size=1, max_size=20), st.text("0123456789abcdef", min_size=64,
+                                                                                   max_size=64)), max_size=3)
+
+
+@given(st.sampled_from(sorted(DOCUMENTED_STEPS)), documents, st.sampled_from(list(SystemKind)),
+       st.sampled_from(["approve", "reject"]))
+def test_letter_security_and_decision_steps_need_their_document(number: int, given_documents: list[Document],
+                                                                 kind: SystemKind, decision: str) -> None:
+    """Steps 1, 5 and 6 pass with at least one document and are refused, by their own rule, with none — whatever
+    the system and the decision; nothing else about the step is wrong."""
+    before = run(list(range(1, number)), kind)
+    attempt = step(number, decision if number == 6 else None, "Lý do" if number == 6 else None,
+                   tuple(given_documents))
+    if given_documents:
+        assert record(before, attempt).steps[-1].documents == tuple(given_documents)
+        return
+    with pytest.raises(StepInvalid) as raised:
+        record(before, attempt)
+    assert raised.value.extra == {"step": number, "rule": DOCUMENTED_STEPS[number]}
+    assert raised.value.detail_vi and raised.value.detail_en
+    assert len(before.steps) == number - 1  # the state machine is pure: the refused step is not there
+
+
+def test_a_relaying_platform_is_told_it_needs_its_approved_assessment_document() -> None:
+    platform = run([1, 2, 3, 4], SystemKind.INTEGRATION_PLATFORM)
+    with pytest.raises(StepInvalid) as raised:
+        record(platform, step(5, documents=()))
+    assert raised.value.extra["rule"] == "security_document_missing"
+    assert "approved security assessment" in raised.value.detail_en and "phê duyệt" in raised.value.detail_vi
+
+
+def test_steps_without_a_document_rule_still_take_none() -> None:
+    assert run(list(range(1, 11))).steps[1].documents == ()  # step 2, like 3, 4, 7–10: documents optional

@@ -9,6 +9,7 @@ from tests.agencies.factories import (
     ClientKey,
     approved_security,
     assert_problem,
+    doc,
     letter,
     live_platform,
     post_step,
@@ -52,7 +53,11 @@ def test_rejection_at_step_six_ends_the_request(http: httpx.Client) -> None:
     request_id, identifier = walk(http, until=5)
     no_reason = post_step(http, request_id, 6, {"decision": "reject"})
     assert_problem(no_reason, 422, "onboarding_step_invalid")
-    rejected = post_step(http, request_id, 6, {"decision": "reject", "notes": "Không đủ căn cứ pháp lý"})
+    unwritten = assert_problem(post_step(http, request_id, 6, {"decision": "reject", "notes": "Thiếu căn cứ"}), 422,
+                               "onboarding_step_invalid")
+    assert unwritten["rule"] == "decision_document_missing" and unwritten["step"] == 6
+    rejected = post_step(http, request_id, 6, {"decision": "reject", "notes": "Không đủ căn cứ pháp lý",
+                                               "documents": [doc("van-ban-tra-loi.pdf")]})
     assert rejected.status_code == 200 and rejected.json()["state"] == "rejected"
     body = assert_problem(post_step(http, request_id, 7, step_body(7, ClientKey())), 409,
                           "onboarding_step_out_of_order")
@@ -159,3 +164,37 @@ def test_same_system_cannot_be_requested_twice_while_open(http: httpx.Client) ->
     assert http.post("/agencies/onboarding", json=letter(member_code=code), headers=ACTOR).status_code == 201
     again = http.post("/agencies/onboarding", json=letter(member_code=code), headers=ACTOR)
     assert_problem(again, 409, "system_exists")
+
+
+def test_a_letter_without_the_letter_is_refused_and_leaves_nothing(http: httpx.Client) -> None:
+    body = letter()
+    body["documents"] = []
+    problem = assert_problem(http.post("/agencies/onboarding", json=body, headers=ACTOR), 422,
+                             "onboarding_step_invalid")
+    assert problem["step"] == 1 and problem["rule"] == "letter_document_missing"
+    assert "văn bản đề nghị" in problem["detail"] and "request letter" in problem["detail_en"]
+    o = body["organisation"]
+    member = f"{o['instance']}/{o['member_class']}/{o['member_code']}"
+    assert_problem(http.get(f"/agencies/organisations/{member}", headers=ACTOR), 404, "organisation_not_found")
+    assert http.post("/agencies/onboarding", json=letter(member_code=o["member_code"]),
+                     headers=ACTOR).status_code == 201  # nothing was left behind to collide with
+
+
+def test_security_and_decision_steps_need_their_documents(http: httpx.Client) -> None:
+    request_id, _ = walk(http, until=4)
+    bare = step_body(5)
+    bare["documents"] = []
+    assert assert_problem(post_step(http, request_id, 5, bare), 422, "onboarding_step_invalid")["rule"] == \
+        "security_document_missing"
+    assert post_step(http, request_id, 5, step_body(5)).status_code == 200
+    approval = step_body(6)
+    approval["documents"] = []
+    problem = assert_problem(post_step(http, request_id, 6, approval), 422, "onboarding_step_invalid")
+    assert problem["rule"] == "decision_document_missing"
+    view = post_step(http, request_id, 6, step_body(6)).json()
+    assert view["next_step"] == 7 and view["steps"][5]["documents"][0]["name"] == "quyet-dinh-phe-duyet.pdf"
+    platform_id, _ = walk(http, until=4, kind="integration_platform", org_type="ministry")
+    unassessed = approved_security()
+    unassessed["documents"] = []
+    problem = assert_problem(post_step(http, platform_id, 5, unassessed), 422, "onboarding_step_invalid")
+    assert problem["rule"] == "security_document_missing" and "approved security assessment" in problem["detail_en"]

@@ -21,10 +21,11 @@ from tests.operators.accounts import TOKENS
 
 PROBLEM = "application/problem+json"
 DOCS = Path(__file__).parents[2] / "docs" / "operations.md"
-DOC_ROW = re.compile(r"^\| (GET|POST|PUT|DELETE) \| `([^`]+)` \| ([a-z_, ]+) \|$", re.MULTILINE)
+DOC_ROW = re.compile(r"^\| (GET|POST|PUT|PATCH|DELETE) \| `([^`]+)` \| ([a-z_, ]+) \|$", re.MULTILINE)
 PATH_VALUES = {"request_id": "1", "number": "2", "identifier": "VN/GOV/000/NONE", "kid": "k1",
                "personal_id": "001099999999", "job_id": "1", "item_id": "1-1", "system": "VN/GOV/000/NONE",
-               "username": "nobody-at-all", "token_id": "1", "seq": "1"}
+               "username": "nobody-at-all", "token_id": "1", "seq": "1", "organisation": "VN/GOV/000",
+               "focal_point_id": "1"}
 
 
 def _operations(app: FastAPI) -> list[tuple[str, str, list[str]]]:
@@ -66,7 +67,7 @@ def spoiled(database: Database) -> dict[str, str]:
 
 
 def call(http: httpx.Client, method: str, url: str, headers: dict[str, str] | None = None) -> httpx.Response:
-    body: dict[str, Any] | None = {} if method in ("POST", "PUT") else None
+    body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
     return http.request(method, url, headers=headers or {}, json=body)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,8 +14,8 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-from dancu.agencies import credentials, queries, repository, sandbox, service
-from dancu.agencies.schemas import OnboardingCreate, StepBody
+from dancu.agencies import credentials, focal_points, queries, repository, sandbox, service
+from dancu.agencies.schemas import FocalPointCreate, FocalPointUpdate, OnboardingCreate, StepBody, WithdrawBody
 from dancu.agencies.tokens import utcnow
 from dancu.db import get_database
 from dancu.errors import ValidationFailed, field_error
@@ -22,10 +23,17 @@ from dancu.errors import ValidationFailed, field_error
 app = typer.Typer(help="Hệ thống kết nối — connected systems: onboarding, suspension, keys.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="Môi trường kiểm thử — the sandbox of synthetic residents test credentials reach.",
                           no_args_is_help=True)
+focal_app = typer.Typer(help="Cán bộ đầu mối — an organisation's focal points after onboarding: add, update, "
+                                "withdraw (each recorded with who, when, why).", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(focal_app, name="focal-points")
 console = Console()
 ACTOR = typer.Option(..., "--actor", help="Who is acting (recorded with the step or change).")
 JsonFile = Annotated[Path | None, typer.Option("--json", help="JSON body, as the HTTP API takes it.")]
+Documents = Annotated[list[Path] | None, typer.Option(
+    "--document", exists=True, dir_okay=False, readable=True,
+    help="A document of the step (repeatable): its file name and SHA-256 are recorded, added to the JSON body's.")]
+Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the history).")]
 
 
 @contextmanager
@@ -49,11 +57,20 @@ def _read(model: type[BaseModel], path: Path | None, extra: dict[str, Any] | Non
         ) from None
 
 
+def _with_documents(path: Path | None, documents: list[Path] | None, extra: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` plus ``documents``: the JSON body's documents, then each file given (name and SHA-256)."""
+    if not documents:
+        return extra
+    given = json.loads(path.read_text(encoding="utf-8")).get("documents", []) if path else []
+    hashed = [{"name": d.name, "sha256": hashlib.sha256(d.read_bytes()).hexdigest()} for d in documents]
+    return {**extra, "documents": [*given, *hashed]}
+
+
 @app.command()
-def start(json_file: JsonFile, actor: str = ACTOR) -> None:
-    """Step 1: record a request letter from a JSON file."""
+def start(json_file: JsonFile, actor: str = ACTOR, document: Documents = None) -> None:
+    """Step 1: record a request letter from a JSON file (the letter itself: in it, or --document)."""
     with _context(actor) as ctx:
-        request = service.start(ctx, _read(OnboardingCreate, json_file))
+        request = service.start(ctx, _read(OnboardingCreate, json_file, _with_documents(json_file, document, {})))
         _print(queries.onboarding_view(ctx.session, request.request_id))
 
 
@@ -65,9 +82,11 @@ def step(
     decision: Annotated[str | None, typer.Option(help="approve | reject (step 6)")] = None,
     notes: Annotated[str | None, typer.Option(help="Notes; the reasons of a rejection")] = None,
     actor: str = ACTOR,
+    document: Documents = None,
 ) -> None:
-    """Record step NUMBER (2–10) of onboarding request REQUEST_ID."""
-    extra = {k: v for k, v in {"decision": decision, "notes": notes}.items() if v is not None}
+    """Record step NUMBER (2–10) of onboarding request REQUEST_ID (steps 5 and 6 need a document)."""
+    given = {k: v for k, v in {"decision": decision, "notes": notes}.items() if v is not None}
+    extra = _with_documents(json_file, document, given)
     with _context(actor) as ctx:
         service.record_step(ctx, request_id, number, _read(StepBody, json_file, extra))
         _print(queries.onboarding_view(ctx.session, request_id))
@@ -85,6 +104,13 @@ def show(system: str) -> None:
     """Show a system (INSTANCE/CLASS/CODE/SUBSYSTEM): status, credentials."""
     with _context() as ctx:
         _print(queries.system_view(ctx.session, service.get_system(ctx.session, system), ctx.now))
+
+
+@app.command()
+def organisation(member: str) -> None:
+    """Show an organisation (INSTANCE/CLASS/CODE): its systems, focal points and their history."""
+    with _context() as ctx:
+        _print(queries.organisation_view(ctx.session, focal_points.get_organisation(ctx, member), ctx.now))
 
 
 @app.command()
@@ -140,6 +166,53 @@ def directory() -> None:
     """Print the public directory (JSON)."""
     with _context() as ctx:
         _print({"agencies": queries.directory(ctx.session, ctx.now)})
+
+
+@focal_app.command("add")
+def focal_point_add(
+    member: str,
+    reason: Reason,
+    json_file: JsonFile = None,
+    name: Annotated[str | None, typer.Option(help="Họ tên")] = None,
+    position: Annotated[str | None, typer.Option(help="Chức vụ")] = None,
+    function: Annotated[str | None, typer.Option(help="Nhiệm vụ đầu mối")] = None,
+    phone: Annotated[str | None, typer.Option()] = None,
+    email: Annotated[str | None, typer.Option()] = None,
+    actor: str = ACTOR,
+) -> None:
+    """Name another focal point of organisation MEMBER (INSTANCE/CLASS/CODE); public at once."""
+    given = {"name": name, "position": position, "function": function, "phone": phone, "email": email,
+             "reason": reason}
+    body = _read(FocalPointCreate, json_file, {k: v for k, v in given.items() if v is not None})
+    with _context(actor) as ctx:
+        _print(queries.focal_point_view(ctx.session, focal_points.add(ctx, member, body)))
+
+
+@focal_app.command("update")
+def focal_point_update(
+    member: str,
+    focal_point_id: int,
+    reason: Reason,
+    position: Annotated[str | None, typer.Option(help="Chức vụ")] = None,
+    function: Annotated[str | None, typer.Option(help="Nhiệm vụ đầu mối")] = None,
+    phone: Annotated[str | None, typer.Option()] = None,
+    email: Annotated[str | None, typer.Option()] = None,
+    actor: str = ACTOR,
+) -> None:
+    """Change the position, function, phone or e-mail of focal point FOCAL_POINT_ID of MEMBER."""
+    given = {"position": position, "function": function, "phone": phone, "email": email, "reason": reason}
+    body = _read(FocalPointUpdate, None, {k: v for k, v in given.items() if v is not None})
+    with _context(actor) as ctx:
+        _print(queries.focal_point_view(ctx.session, focal_points.update(ctx, member, focal_point_id, body)))
+
+
+@focal_app.command("withdraw")
+def focal_point_withdraw(member: str, focal_point_id: int, reason: Reason, actor: str = ACTOR) -> None:
+    """Withdraw focal point FOCAL_POINT_ID of MEMBER: gone from the directory, kept in the history."""
+    body = _read(WithdrawBody, None, {"reason": reason})
+    with _context(actor) as ctx:
+        _print(queries.focal_point_view(ctx.session, focal_points.withdraw(ctx, member, focal_point_id,
+                                                                            body.reason)))
 
 
 @sandbox_app.command("load")

@@ -1,7 +1,8 @@
-"""Organisations, systems and their status — plain values, no I/O."""
+"""Organisations, systems and their status, focal points and what may change in them — plain values, no I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from enum import StrEnum
 
@@ -110,3 +111,30 @@ def statuses_allowed(kind: CredentialKind) -> frozenset[SystemStatus]:
     if kind is CredentialKind.TEST:
         return frozenset({SystemStatus.ONBOARDING, SystemStatus.ACTIVE})
     return frozenset({SystemStatus.ACTIVE})
+
+
+# -- focal points (cán bộ đầu mối) ---------------------------------------------------------------------------
+class FocalPointChangeKind(StrEnum):
+    """What happened to a focal point; each is a ``focal_point_change`` row with who, when and why."""
+
+    PROPOSED = "proposed"  # named in the request letter (step 1); not public yet
+    ADDED = "added"  # named at step 2, or by an operator since; public at once
+    PUBLISHED = "published"  # a proposed one made public at step 2
+    UPDATED = "updated"  # position, function, phone or email changed
+    WITHDRAWN = "withdrawn"  # no longer the agency's focal point: gone from the directory, kept in the history
+
+
+FOCAL_POINT_FIELDS = ("name", "position", "function", "phone", "email")
+UPDATABLE_FOCAL_POINT_FIELDS = ("position", "function", "phone", "email")  # another officer is another focal point
+
+
+def focal_point_changes(current: Mapping[str, str], given: Mapping[str, str | None]) -> dict[str, list[str]]:
+    """``{field: [old, new]}`` for each updatable field ``given`` sets to something other than ``current``'s."""
+    return {name: [current[name], value] for name, value in given.items()
+            if name in UPDATABLE_FOCAL_POINT_FIELDS and value is not None and value != current[name]}
+
+
+def leaves_no_focal_point(published_after: int, listed_systems: Collection[str]) -> bool:
+    """True when a change would leave an organisation the directory lists (``listed_systems``: its systems that are
+    live, suspended or onboarding past step 2) with no published focal point."""
+    return published_after == 0 and bool(listed_systems)

@@ -34,6 +34,56 @@ class OnboardingNotFound(NotFound):
         super().__init__(f"Không có hồ sơ kết nối số {request_id}.", f"No onboarding request {request_id}.")
 
 
+class FocalPointNotFound(NotFound):
+    code = "focal_point_not_found"
+    title_vi = "Không tìm thấy cán bộ đầu mối"
+    title_en = "Focal point not found"
+
+    def __init__(self, organisation: str, focal_point_id: int) -> None:
+        super().__init__(f"Cơ quan, tổ chức {organisation} không có cán bộ đầu mối số {focal_point_id}.",
+                         f"Organisation {organisation} has no focal point {focal_point_id}.")
+
+
+class FocalPointWithdrawn(Conflict):
+    code = "focal_point_withdrawn"
+    title_vi = "Cán bộ đầu mối đã thôi làm đầu mối"
+    title_en = "Focal point already withdrawn"
+
+    def __init__(self, focal_point_id: int, name: str) -> None:
+        super().__init__(f"Cán bộ đầu mối số {focal_point_id} ({name}) đã thôi làm đầu mối; không thể thay đổi.",
+                         f"Focal point {focal_point_id} ({name}) has been withdrawn; it cannot change any more.",
+                         focal_point_id=focal_point_id)
+
+
+class FocalPointExists(Conflict):
+    code = "focal_point_exists"
+    title_vi = "Cán bộ đầu mối đã có"
+    title_en = "Focal point already named"
+
+    def __init__(self, organisation: str, email: str, focal_point_id: int) -> None:
+        super().__init__(
+            f"Cơ quan, tổ chức {organisation} đã có cán bộ đầu mối với thư điện tử {email} (số {focal_point_id}).",
+            f"Organisation {organisation} already has a focal point with e-mail {email} ({focal_point_id}).",
+            focal_point_id=focal_point_id)
+
+
+class FocalPointRequired(Conflict):
+    """The change would leave an organisation the public directory lists with no published focal point."""
+
+    code = "focal_point_required"
+    title_vi = "Phải còn ít nhất một cán bộ đầu mối"
+    title_en = "At least one focal point is required"
+
+    def __init__(self, organisation: str, systems: list[str]) -> None:
+        listed = ", ".join(systems)
+        super().__init__(
+            f"Cơ quan, tổ chức {organisation} đang có hệ thống kết nối ({listed}) nên phải luôn có ít nhất một cán bộ "
+            "đầu mối được công bố; hãy cử người thay trước, rồi mới cho người này thôi làm đầu mối.",
+            f"Organisation {organisation} has connected systems ({listed}), so it must always have at least one "
+            "published focal point: add the replacement first, then withdraw this one.",
+            organisation=organisation, systems=systems)
+
+
 class SystemExists(Conflict):
     code = "system_exists"
     title_vi = "Hệ thống đã được đăng ký"

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Identity, Index, Integer, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -68,7 +79,8 @@ class SystemStatusChange(Base):
 
 
 class FocalPoint(Base):
-    """Cán bộ đầu mối: the officer an agency names for its connection; public once ``published``."""
+    """Cán bộ đầu mối: the officer an agency names for its connection; public once ``published``, until
+    ``withdrawn_at`` (the row and its history stay)."""
 
     __tablename__ = "focal_point"
 
@@ -81,6 +93,26 @@ class FocalPoint(Base):
     email: Mapped[str] = mapped_column(Text)
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = _now()
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+FOCAL_POINT_CHANGE_KINDS = "kind IN ('proposed', 'added', 'published', 'updated', 'withdrawn')"
+
+
+class FocalPointChange(Base):
+    """History of a focal point: named, published, changed, withdrawn — who, when, why, and ``changes``
+    (``{field: [old, new]}``; every field from null when named)."""
+
+    __tablename__ = "focal_point_change"
+    __table_args__ = (CheckConstraint(FOCAL_POINT_CHANGE_KINDS, name="kind"),)
+
+    change_id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    focal_point_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("focal_point.focal_point_id"), index=True)
+    kind: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[dict[str, list[str | None]]] = mapped_column(JSONB)
+    changed_at: Mapped[datetime] = _now()
 
 
 class OnboardingRequest(Base):

@@ -3,8 +3,10 @@
 Steps happen once each, in order 1..10; a rejection at step 6 closes the request.  Each step records
 who, when, which documents (name and SHA-256), the decision and notes, and its own data.  The
 conditions that span steps (connection model vs. system kind, security assessment of relaying
-platforms, test policy and production policy within the request, the test run's calls) are checked here;
-the shape of each step's data is checked by ``schemas.STEP_DATA``.
+platforms, test policy and production policy within the request, the test run's calls) are checked here,
+and so are the documents three steps cannot do without (:data:`DOCUMENTED_STEPS`): the request letter itself
+(step 1), the security-level dossier or assessment report (step 5), the written decision (step 6); the shape of
+each step's data is checked by ``schemas.STEP_DATA``.
 
 Steps 7 and 8 are the test environment: step 7 issues test credentials and a **test policy** — the scope
 of the request letter (:func:`sandbox_policy`), in force for test credentials only, on sandbox residents only;
@@ -43,6 +45,12 @@ class StepNo(IntEnum):
     PRODUCTION = 9
     GO_LIVE = 10
 
+
+DOCUMENTED_STEPS: dict[int, str] = {  # step -> the rule that refuses it without a document
+    StepNo.REQUEST_LETTER: "letter_document_missing",
+    StepNo.SECURITY: "security_document_missing",
+    StepNo.DECISION: "decision_document_missing",
+}
 
 STEP_NAMES_VI = {
     1: "Văn bản đề nghị kết nối", 2: "Cử và công khai cán bộ đầu mối", 3: "Công bố mức sẵn sàng và danh mục dữ liệu",
@@ -114,6 +122,26 @@ def _invalid(step: Step, rule: str, vi: str, en: str) -> StepInvalid:
     return StepInvalid(step.number, rule, vi, en)
 
 
+def _check_letter(onboarding: Onboarding, step: Step) -> None:
+    if not step.documents:
+        raise _invalid(step, DOCUMENTED_STEPS[StepNo.REQUEST_LETTER],
+                       "Thiếu văn bản đề nghị kết nối: đính kèm chính văn bản (tên tệp và mã SHA-256).",
+                       "The request letter itself is missing: attach it (document name and SHA-256).")
+
+
+def _require_security_document(onboarding: Onboarding, step: Step) -> None:
+    if step.documents:
+        return
+    if onboarding.system_kind.relays:
+        vi = ("Nền tảng trung gian phải đính kèm văn bản đánh giá an ninh đã được phê duyệt "
+              "(và hồ sơ cấp độ an toàn thông tin).")
+        en = "A relaying platform must attach its approved security assessment (and its security-level dossier)."
+    else:
+        vi = "Phải đính kèm hồ sơ cấp độ an toàn thông tin hoặc báo cáo đánh giá an ninh."
+        en = "Attach the information-security level dossier or the security assessment report."
+    raise _invalid(step, DOCUMENTED_STEPS[StepNo.SECURITY], vi, en)
+
+
 def _check_design(onboarding: Onboarding, step: Step) -> None:
     model = ConnectionModel(step.data["connection_model"])
     if model is ConnectionModel.DOCUMENT_AXIS and onboarding.system_kind not in DOCUMENT_AXIS_KINDS:
@@ -138,6 +166,7 @@ def _check_security(onboarding: Onboarding, step: Step) -> None:
         raise _invalid(step, "relay_approval_required",
                        "Nền tảng trung gian phải được phê duyệt đánh giá an ninh trước khi chuyển tiếp.",
                        "A platform that relays for others needs its security assessment approved.")
+    _require_security_document(onboarding, step)
 
 
 def _check_decision(onboarding: Onboarding, step: Step) -> None:
@@ -146,6 +175,11 @@ def _check_decision(onboarding: Onboarding, step: Step) -> None:
                        "The decision must be approve or reject.")
     if step.decision == "reject" and not (step.notes and step.notes.strip()):
         raise _invalid(step, "reasons_required", "Từ chối phải nêu rõ lý do.", "A rejection must give reasons.")
+    if not step.documents:
+        raise _invalid(step, DOCUMENTED_STEPS[StepNo.DECISION],
+                       "Phải đính kèm văn bản thẩm định, quyết định (phê duyệt, hoặc văn bản trả lời từ chối "
+                       "nêu lý do).",
+                       "Attach the written decision (the approval, or the reply that refuses and gives the reasons).")
 
 
 def sandbox_policy(letter: Mapping[str, Any], chosen: Mapping[str, Any] | None = None,
@@ -235,6 +269,7 @@ def _check_policy(onboarding: Onboarding, step: Step) -> None:
 
 
 CHECKS: dict[int, Callable[[Onboarding, Step], None]] = {
+    StepNo.REQUEST_LETTER: _check_letter,
     StepNo.TECHNICAL_DESIGN: _check_design,
     StepNo.SECURITY: _check_security,
     StepNo.DECISION: _check_decision,

@@ -1,4 +1,5 @@
-"""Read models: onboarding requests, systems, and the public directory (danh bạ kết nối)."""
+"""Read models: onboarding requests, systems, organisations and their focal points, and the public directory
+(danh bạ kết nối)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,22 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dancu.agencies import repository
-from dancu.agencies.domain import STATUS_NAMES_VI, OrganisationType, effective_status
+from dancu.agencies.domain import STATUS_NAMES_VI, FocalPointChangeKind, OrganisationType, effective_status
 from dancu.agencies.errors import OnboardingNotFound
-from dancu.agencies.models import InformationSystem, OnboardingRequest, Organisation
+from dancu.agencies.focal_points import member_of
+from dancu.agencies.models import FocalPoint, InformationSystem, OnboardingRequest, Organisation
 from dancu.agencies.onboarding import STEP_NAMES_VI
-from dancu.agencies.schemas import CredentialView, OnboardingView, StatusChangeView, StepView, SystemView
+from dancu.agencies.schemas import (
+    CredentialView,
+    FocalPointChangeView,
+    FocalPointView,
+    OnboardingView,
+    OrganisationSystemView,
+    OrganisationView,
+    StatusChangeView,
+    StepView,
+    SystemView,
+)
 
 
 def onboarding_view(session: Session, request_id: int) -> OnboardingView:
@@ -47,7 +59,41 @@ def system_view(session: Session, system: InformationSystem, now: datetime) -> S
         status_history=[StatusChangeView(status=c.status, actor=c.actor, reason=c.reason, until=c.until,
                                          changed_at=c.changed_at)
                         for c in repository.status_changes_of(session, system.system_id)],
+        focal_points=_focal_point_views(session, org), focal_point_history=_focal_point_history(session, org),
     )
+
+
+def focal_point_view(session: Session, point: FocalPoint) -> FocalPointView:
+    org = session.get(Organisation, point.org_id)
+    assert org is not None
+    return _point_view(org, point)
+
+
+def _point_view(org: Organisation, point: FocalPoint) -> FocalPointView:
+    return FocalPointView(focal_point_id=point.focal_point_id, organisation=member_of(org), name=point.name,
+                          position=point.position, function=point.function, phone=point.phone, email=point.email,
+                          published=point.published, created_at=point.created_at, withdrawn_at=point.withdrawn_at)
+
+
+def _focal_point_views(session: Session, org: Organisation) -> list[FocalPointView]:
+    return [_point_view(org, p) for p in repository.focal_points_of(session, org.org_id)]
+
+
+def _focal_point_history(session: Session, org: Organisation) -> list[FocalPointChangeView]:
+    return [FocalPointChangeView(focal_point_id=c.focal_point_id, name=name, change=FocalPointChangeKind(c.kind),
+                                 actor=c.actor, reason=c.reason, changes=c.changes, changed_at=c.changed_at)
+            for c, name in repository.focal_point_history(session, org.org_id)]
+
+
+def organisation_view(session: Session, org: Organisation, now: datetime) -> OrganisationView:
+    """An organisation, its systems, its current focal points and every change to them."""
+    listed = set(repository.listed_systems_of(session, org.org_id))
+    systems = [OrganisationSystemView(identifier=s.identifier, name=s.name, listed=s.identifier in listed,
+                                      status=effective_status(s.status, s.suspended_until, now).value)
+               for s in repository.systems_of(session, org.org_id)]
+    return OrganisationView(identifier=member_of(org), name=org.name, type=org.org_type, systems=systems,
+                            focal_points=_focal_point_views(session, org),
+                            focal_point_history=_focal_point_history(session, org))
 
 
 def directory(session: Session, now: datetime) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from dancu.agencies.identifiers import MemberId
 from dancu.agencies.models import (
     FocalPoint,
+    FocalPointChange,
     InformationSystem,
     OnboardingRequest,
     OnboardingStep,
@@ -34,6 +35,16 @@ def organisation_by_member(session: Session, member: MemberId) -> Organisation |
             Organisation.member_code == member.member_code,
         )
     ).one_or_none()
+
+
+def locked_organisation(session: Session, member: MemberId) -> Organisation | None:
+    """The organisation row, locked until the transaction ends (changes to its focal points serialise on it)."""
+    stmt = select(Organisation).where(
+        Organisation.instance == member.instance,
+        Organisation.member_class == member.member_class,
+        Organisation.member_code == member.member_code,
+    ).with_for_update()
+    return session.scalars(stmt).one_or_none()
 
 
 def system_by_identifier(session: Session, identifier: str) -> InformationSystem | None:
@@ -67,10 +78,27 @@ def add(session: Session, row: object) -> None:
 
 
 def focal_points_of(session: Session, org_id: int, published_only: bool = False) -> Sequence[FocalPoint]:
-    stmt = select(FocalPoint).where(FocalPoint.org_id == org_id)
+    """The organisation's focal points that are not withdrawn (only the public ones with ``published_only``)."""
+    stmt = select(FocalPoint).where(FocalPoint.org_id == org_id, FocalPoint.withdrawn_at.is_(None))
     if published_only:
         stmt = stmt.where(FocalPoint.published.is_(True))
     return session.scalars(stmt.order_by(FocalPoint.focal_point_id)).all()
+
+
+def focal_point_history(session: Session, org_id: int) -> Sequence[tuple[FocalPointChange, str]]:
+    """Every change to the organisation's focal points, withdrawn ones included, oldest first, with the name."""
+    stmt = (
+        select(FocalPointChange, FocalPoint.name)
+        .join(FocalPoint, FocalPoint.focal_point_id == FocalPointChange.focal_point_id)
+        .where(FocalPoint.org_id == org_id)
+        .order_by(FocalPointChange.change_id)
+    )
+    return [(change, name) for change, name in session.execute(stmt).all()]
+
+
+def systems_of(session: Session, org_id: int) -> Sequence[InformationSystem]:
+    stmt = select(InformationSystem).where(InformationSystem.org_id == org_id)
+    return session.scalars(stmt.order_by(InformationSystem.identifier)).all()
 
 
 def credentials_of(session: Session, system_id: int, method: str | None = None,
@@ -146,25 +174,45 @@ def status_history(session: Session, system_id: int) -> Sequence[SystemStatusCha
     return session.scalars(stmt.order_by(SystemStatusChange.change_id)).all()
 
 
-def directory_rows(session: Session) -> Sequence[tuple[Organisation, InformationSystem, int | None]]:
-    """Systems that are live, suspended or onboarding past step 2, with their organisation and next step."""
+def _latest_requests() -> Any:
+    """Each system's newest onboarding request: ``system_id``, ``next_step``."""
     newest = select(func.max(OnboardingRequest.request_id)).group_by(OnboardingRequest.system_id)
-    latest = (
+    return (
         select(OnboardingRequest.system_id, OnboardingRequest.next_step)
         .where(OnboardingRequest.request_id.in_(newest))
         .subquery()
     )
+
+
+def _listed(latest: Any) -> Any:
+    """The systems the public directory lists: live, suspended, or onboarding past step 2."""
+    return (InformationSystem.status.in_(("active", "suspended"))
+            | ((InformationSystem.status == "onboarding") & (latest.c.next_step > 2)))
+
+
+def directory_rows(session: Session) -> Sequence[tuple[Organisation, InformationSystem, int | None]]:
+    """Systems that are live, suspended or onboarding past step 2, with their organisation and next step."""
+    latest = _latest_requests()
     stmt = (
         select(Organisation, InformationSystem, latest.c.next_step)
         .join(InformationSystem, InformationSystem.org_id == Organisation.org_id)
         .outerjoin(latest, latest.c.system_id == InformationSystem.system_id)
-        .where(
-            InformationSystem.status.in_(("active", "suspended"))
-            | ((InformationSystem.status == "onboarding") & (latest.c.next_step > 2))
-        )
+        .where(_listed(latest))
         .order_by(Organisation.name, InformationSystem.identifier)
     )
     return [(org, system, next_step) for org, system, next_step in session.execute(stmt).all()]
+
+
+def listed_systems_of(session: Session, org_id: int) -> list[str]:
+    """Identifiers of the organisation's systems the public directory lists (see :func:`directory_rows`)."""
+    latest = _latest_requests()
+    stmt = (
+        select(InformationSystem.identifier)
+        .outerjoin(latest, latest.c.system_id == InformationSystem.system_id)
+        .where(InformationSystem.org_id == org_id, _listed(latest))
+        .order_by(InformationSystem.identifier)
+    )
+    return list(session.scalars(stmt).all())
 
 
 def suspended_until_before(session: Session, at: datetime) -> Sequence[InformationSystem]:

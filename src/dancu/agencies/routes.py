@@ -1,7 +1,8 @@
 """Operators' HTTP API for connected systems (the database manager), and ``GET /agencies/me`` for systems.
 
 Every operator route is guarded by an operator token (dancu.operators.auth): ``connections`` to act,
-``connections`` or ``inspector`` to read; every step and status change records the operator's username.
+``connections`` or ``inspector`` to read; every step, status change and focal-point change records the operator's
+username.
 """
 
 from __future__ import annotations
@@ -12,20 +13,25 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from dancu.agencies import credentials, queries, sandbox, service
+from dancu.agencies import credentials, focal_points, queries, sandbox, service
 from dancu.agencies.auth import CurrentSystem
 from dancu.agencies.schemas import (
     CredentialCreate,
     CredentialView,
+    FocalPointCreate,
+    FocalPointUpdate,
+    FocalPointView,
     MeView,
     OnboardingCreate,
     OnboardingView,
+    OrganisationView,
     ReasonBody,
     SandboxLoadBody,
     SandboxView,
     StepBody,
     SuspendBody,
     SystemView,
+    WithdrawBody,
 )
 from dancu.agencies.tokens import utcnow
 from dancu.errors import PROBLEM_CONTENT_TYPE
@@ -39,6 +45,8 @@ router = APIRouter(prefix="/agencies", tags=["agencies"])
 Actor = Annotated[str, RequireRole("connections")]  # the authenticated operator's username
 Reader = Annotated[str, RequireRole("connections", "inspector")]
 Identifier = Annotated[str, Path(max_length=300, description="INSTANCE/CLASS/CODE/SUBSYSTEM")]
+Member = Annotated[str, Path(max_length=300, description="INSTANCE/CLASS/CODE — the organisation (member)")]
+FocalPointId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Số cán bộ đầu mối — focal point id")]
 RequestId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Số hồ sơ kết nối — onboarding request")]
 _PROBLEM: dict[str, Any] = {"content": {PROBLEM_CONTENT_TYPE: {}}, "description": "Problem details (RFC 9457)"}
 ERRORS: dict[int | str, dict[str, Any]] = {s: _PROBLEM for s in (401, 403, 404, 409, 422)}
@@ -146,3 +154,33 @@ def policy_versions(identifier: Identifier, session: DbSession, reader: Reader) 
             summary="A system: status, connection model, credentials")
 def get_system(identifier: Identifier, session: DbSession, reader: Reader) -> SystemView:
     return queries.system_view(session, service.get_system(session, identifier), utcnow())
+
+
+@router.post("/organisations/{organisation:path}/focal-points", status_code=201, response_model=FocalPointView,
+             responses=ERRORS, summary="Name another focal point (cán bộ đầu mối); public at once")
+def add_focal_point(organisation: Member, body: FocalPointCreate, session: DbSession, actor: Actor) -> FocalPointView:
+    return queries.focal_point_view(session, focal_points.add(_ctx(session, actor), organisation, body))
+
+
+@router.patch("/organisations/{organisation:path}/focal-points/{focal_point_id}", response_model=FocalPointView,
+              responses=ERRORS, summary="Change a focal point's position, function, phone or e-mail")
+def update_focal_point(organisation: Member, focal_point_id: FocalPointId, body: FocalPointUpdate,
+                       session: DbSession, actor: Actor) -> FocalPointView:
+    point = focal_points.update(_ctx(session, actor), organisation, focal_point_id, body)
+    return queries.focal_point_view(session, point)
+
+
+@router.post("/organisations/{organisation:path}/focal-points/{focal_point_id}/withdraw",
+             response_model=FocalPointView, responses=ERRORS,
+             summary="Withdraw a focal point: gone from the directory, kept in the history; never the last one")
+def withdraw_focal_point(organisation: Member, focal_point_id: FocalPointId, body: WithdrawBody,
+                         session: DbSession, actor: Actor) -> FocalPointView:
+    point = focal_points.withdraw(_ctx(session, actor), organisation, focal_point_id, body.reason)
+    return queries.focal_point_view(session, point)
+
+
+@router.get("/organisations/{organisation:path}", response_model=OrganisationView, responses=ERRORS,
+            summary="An organisation: its systems, focal points and their history")
+def get_organisation(organisation: Member, session: DbSession, reader: Reader) -> OrganisationView:
+    ctx = _ctx(session, reader)
+    return queries.organisation_view(session, focal_points.get_organisation(ctx, organisation), ctx.now)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from dancu.agencies.domain import ConnectionModel, CredentialKind, OrganisationType, SystemKind
+from dancu.agencies.domain import ConnectionModel, CredentialKind, FocalPointChangeKind, OrganisationType, SystemKind
 from dancu.agencies.identifiers import PART, InvalidIdentifier, parse_system
 from dancu.policy.domain import Service
 from dancu.registry.domain import RECORD_FIELDS
@@ -59,12 +59,42 @@ class SystemIn(Strict):
     kind: SystemKind = SystemKind.BUSINESS
 
 
+Phone = Annotated[str, Field(min_length=6, max_length=20, pattern=r"^\+?[0-9 .()\-]{6,20}$")]
+Email = Annotated[str, Field(max_length=200, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")]
+
+
 class FocalPointIn(Strict):
     name: Text
     position: Text = Field(description="Chức vụ — position")
     function: Text = Field(description="Chức năng, nhiệm vụ — what they do for the connection")
-    phone: str = Field(min_length=6, max_length=20, pattern=r"^\+?[0-9 .()\-]{6,20}$")
-    email: str = Field(max_length=200, pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")
+    phone: Phone
+    email: Email
+
+
+class FocalPointCreate(FocalPointIn):
+    """A focal point named after onboarding (an officer who takes over, a second contact): public at once."""
+
+    reason: LongText = Field(description="Why — e.g. the agency's letter naming the officer (kept in the history)")
+
+
+class FocalPointUpdate(Strict):
+    """New position, function, phone or e-mail of a focal point (another person is another focal point)."""
+
+    position: Text | None = None
+    function: Text | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    reason: LongText = Field(description="Why (kept in the history)")
+
+    @model_validator(mode="after")
+    def _something(self) -> FocalPointUpdate:
+        if all(getattr(self, name) is None for name in ("position", "function", "phone", "email")):
+            raise ValueError("give at least one of position, function, phone, email")
+        return self
+
+
+class WithdrawBody(Strict):
+    reason: LongText = Field(description="Why the officer is no longer a focal point (kept in the history)")
 
 
 class DocumentIn(Strict):
@@ -244,6 +274,50 @@ class StatusChangeView(BaseModel):
     changed_at: datetime
 
 
+class FocalPointView(BaseModel):
+    """A focal point (cán bộ đầu mối): public while ``published`` and not withdrawn."""
+
+    focal_point_id: int
+    organisation: str
+    name: str
+    position: str
+    function: str
+    phone: str
+    email: str
+    published: bool
+    created_at: datetime
+    withdrawn_at: datetime | None
+
+
+class FocalPointChangeView(BaseModel):
+    """One change to a focal point: who, when, why, and ``changes`` as ``{field: [old, new]}``."""
+
+    focal_point_id: int
+    name: str
+    change: FocalPointChangeKind
+    actor: str
+    reason: str | None
+    changes: dict[str, list[str | None]]
+    changed_at: datetime
+
+
+class OrganisationSystemView(BaseModel):
+    identifier: str
+    name: str
+    status: str
+    listed: bool = Field(description="In the public directory (live, suspended, or onboarding past step 2)")
+
+
+class OrganisationView(BaseModel):
+    identifier: str
+    name: str
+    type: str
+    systems: list[OrganisationSystemView]
+    focal_points: list[FocalPointView] = Field(description="Current focal points (withdrawn ones only in the history)")
+    focal_point_history: list[FocalPointChangeView] = Field(
+        description="Every change to its focal points, withdrawn ones' included, oldest first")
+
+
 class SystemView(BaseModel):
     identifier: str
     name: str
@@ -258,6 +332,10 @@ class SystemView(BaseModel):
     credentials: list[CredentialView]
     status_history: list[StatusChangeView] = Field(
         default_factory=list, description="Every suspension, resumption and termination, oldest first")
+    focal_points: list[FocalPointView] = Field(default_factory=list,
+                                               description="Its organisation's current focal points")
+    focal_point_history: list[FocalPointChangeView] = Field(
+        default_factory=list, description="Every change to its organisation's focal points, oldest first")
 
 
 class SandboxLoadBody(Strict):

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
-from dancu.agencies import credentials, onboarding, repository
+from dancu.agencies import credentials, focal_points, onboarding, repository
 from dancu.agencies.domain import CredentialKind, SystemKind, SystemStatus, effective_status
 from dancu.agencies.errors import (
     InvalidStatusChange,
@@ -25,7 +25,6 @@ from dancu.agencies.errors import (
 )
 from dancu.agencies.identifiers import MemberId
 from dancu.agencies.models import (
-    FocalPoint,
     InformationSystem,
     OnboardingRequest,
     OnboardingStep,
@@ -83,17 +82,19 @@ def _system_for_request(ctx: Context, org: Organisation, body: OnboardingCreate)
 
 
 def start(ctx: Context, body: OnboardingCreate) -> OnboardingRequest:
-    """Step 1: the request letter.  Registers the organisation and system when new."""
+    """Step 1: the request letter.  Registers the organisation and system when new; checks the letter before
+    anything is written."""
+    data = body.model_dump(mode="json", exclude={"documents", "notes"})
+    letter = _step(ctx, 1, StepBody(documents=body.documents, notes=body.notes), data)
+    before = Onboarding(SystemKind(body.system.kind))
+    after = onboarding.record(before, letter)
     org = _organisation(ctx, body)
     system = _system_for_request(ctx, org, body)
-    p = body.proposed_focal_point
-    repository.add(ctx.session, FocalPoint(org_id=org.org_id, name=p.name, position=p.position, function=p.function,
-                                           phone=p.phone, email=p.email, published=False))
+    focal_points.appoint(ctx, org, body.proposed_focal_point, published=False,
+                         reason=f"request letter (step 1) of {system.identifier}")
     request = OnboardingRequest(system_id=system.system_id, state=OnboardingState.IN_PROGRESS.value, next_step=1)
     repository.add(ctx.session, request)
-    data = body.model_dump(mode="json", exclude={"documents", "notes"})
-    step_body = StepBody(documents=body.documents, notes=body.notes)
-    _store(ctx, request, Onboarding(SystemKind(system.kind)), _step(ctx, 1, step_body, data))
+    _store(ctx, request, before, letter, after)
     return request
 
 
@@ -193,12 +194,19 @@ def _nothing(ctx: Context, system: InformationSystem, data: Any, step: Step) -> 
 
 
 def _publish_focal_points(ctx: Context, system: InformationSystem, data: Any, step: Step) -> None:
+    """Step 2: the focal points named here, or (none named) the organisation's proposed ones, go public."""
+    reason = f"onboarding step 2 of {system.identifier}"
+    org = ctx.session.get(Organisation, system.org_id, with_for_update=True)  # as focal-point changes do
+    assert org is not None
     if not data.focal_points:
         for point in repository.focal_points_of(ctx.session, system.org_id):
-            point.published = True
-    for p in data.focal_points:
-        repository.add(ctx.session, FocalPoint(org_id=system.org_id, name=p.name, position=p.position,
-                                               function=p.function, phone=p.phone, email=p.email, published=True))
+            focal_points.publish(ctx, point, reason)
+    for person in data.focal_points:
+        focal_points.appoint(ctx, org, person, published=True, reason=reason)
+    if not repository.focal_points_of(ctx.session, system.org_id, published_only=True):
+        raise StepInvalid(step.number, "focal_point_missing",
+                          "Chưa có cán bộ đầu mối nào để công bố: nêu cán bộ đầu mối (focal_points) ở bước này.",
+                          "No focal point to publish (the proposed one was withdrawn): name one here (focal_points).")
 
 
 def _declare_readiness(ctx: Context, system: InformationSystem, data: Any, step: Step) -> None:
