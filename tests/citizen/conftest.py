@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -23,11 +22,8 @@ from sqlalchemy import text
 from dancu.citizen import signing
 from dancu.citizen.settings import get_citizen_settings
 from dancu.db import Database
-from dancu.db.engine import libpq_url
-from dancu.exchange.ledger_port import LedgerPort, unavailable
-from dancu.ledger.domain import LedgerEntry, Receipt
-from dancu.ledger.writer import LedgerWriter
 from tests.exchange.helpers import ACTOR, bearer, grant, onboard, unique
+from tests.ledger.reads import FailingWriter as FailingWriter
 from tests.registry import factories
 
 BANK_PURPOSE = "xác thực khách hàng mở tài khoản"
@@ -173,29 +169,7 @@ def http_delivery() -> Iterator[None]:
     yield from _delivery("http")
 
 
-class FailingWriter(LedgerWriter):
-    """Starts fine; every append fails as a broken commit would (tests/exchange/test_ledger_failure.py)."""
-
-    def start(self) -> LedgerWriter:
-        return self
-
-    def append(self, entry: LedgerEntry) -> Receipt:
-        raise unavailable()
-
-    async def append_async(self, entry: LedgerEntry) -> Receipt:
-        raise unavailable()
-
-    def close(self) -> None:
-        return None
-
-
-@pytest.fixture
-def broken_ledger(live_app: FastAPI, database: Database) -> Iterator[None]:
-    """The live application's exchange log cannot be written until the test ends."""
-    healthy = live_app.state.ledger_writer
-    live_app.state.ledger_writer = LedgerPort(lambda: psycopg.connect(libpq_url(database.url)), factory=FailingWriter)
-    yield
-    live_app.state.ledger_writer = healthy
+# FailingWriter (re-exported) and the broken_ledger fixture: tests/ledger/reads.py, tests/conftest.py
 
 
 # The portal over HTTP, and the SMS outbox it writes.

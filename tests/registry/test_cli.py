@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from dancu.db import Database
 from dancu.registry import cli
+from tests.ledger.reads import DownWriter
 from tests.registry.factories import create, resident_payload, token
 
 runner = CliRunner()
@@ -71,24 +72,13 @@ def test_reads_are_logged_as_the_cli_before_they_print(cli_database: Database) -
     ]
 
 
-class _DownWriter:
-    def __enter__(self) -> _DownWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def append(self, entry: object) -> None:
-        raise ConnectionError("the log's database is gone")
-
-
 def test_a_read_that_cannot_be_logged_prints_nothing(cli_database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     from dancu.ledger.errors import LedgerUnavailable
 
     with cli_database.sessions.begin() as session:
         record = create(session, full_name=f"Đinh Thị {token()}")
     pid, name = record.resident.fields["personal_id"], record.resident.fields["full_name"]
-    monkeypatch.setattr(cli, "ledger_writer", lambda database: _DownWriter())
+    monkeypatch.setattr(cli, "ledger_writer", lambda database: DownWriter())
     for args in (["show", pid], ["history", pid], ["search", "--name", name]):
         result = runner.invoke(cli.app, args)
         assert isinstance(result.exception, LedgerUnavailable), (args, result.output)

@@ -8,16 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import text
 
 from dancu.db import Database
-from dancu.db.engine import libpq_url
-from dancu.exchange.ledger_port import LedgerPort, unavailable
-from dancu.ledger.domain import LedgerEntry, Receipt
-from dancu.ledger.writer import LedgerWriter
 from tests.operators.accounts import auth
 from tests.registry.factories import resident_payload, token
 
@@ -112,32 +106,8 @@ def test_purpose_is_checked_at_the_door(http: httpx.Client) -> None:
     assert response.status_code == 422 and response.json()["code"] == "validation_failed"
 
 
-class FailingWriter(LedgerWriter):
-    """Starts fine; every append fails as a broken commit would."""
-
-    def start(self) -> LedgerWriter:
-        return self
-
-    def append(self, entry: LedgerEntry) -> Receipt:
-        raise unavailable()
-
-    async def append_async(self, entry: LedgerEntry) -> Receipt:
-        raise unavailable()
-
-    def close(self) -> None:
-        return None
-
-
-@pytest.fixture
-def broken_ledger(live_app: FastAPI, database: Database) -> Iterator[None]:
-    healthy = live_app.state.ledger_writer
-    live_app.state.ledger_writer = LedgerPort(lambda: psycopg.connect(libpq_url(database.url)), factory=FailingWriter)
-    yield
-    live_app.state.ledger_writer = healthy
-
-
 def test_with_the_log_down_every_read_is_refused_and_discloses_nothing(
-        http: httpx.Client, database: Database, live_app: FastAPI, broken_ledger: None) -> None:
+        http: httpx.Client, database: Database, broken_ledger: None) -> None:
     person = create(http, full_name=f"Hà Văn {token()}")
     pid = person["personal_id"]
     refused = [http.get(path.format(pid=pid)) for path in PATHS]

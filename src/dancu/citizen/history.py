@@ -1,7 +1,7 @@
 """Who used my data: the ledger's access history of a resident (read-only), as the citizen channels show it.
 
 Connected systems are named by their organisation (else their system, else their identifier).  A read by the
-database manager's own operators (client systems ``operator:…``, see :mod:`dancu.registry.disclosure`) is named
+database manager's own operators (client systems ``operator:…``, see :mod:`dancu.ledger.operator_reads`) is named
 as the database manager and the officer's username — what the log holds, what a complaint or an inspector can
 cite — never as the bare client-system code.  Administrative entries (``kind`` ``admin``) are not uses of a
 resident's data and are never listed (the ledger's query keeps to ``exchange`` entries).
@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from dancu.ledger import inspection
+from dancu.ledger.operator_reads import is_operator
 from dancu.ledger.schemas import AccessOut
-from dancu.registry.disclosure import is_operator
 
 DATABASE_MANAGER_VI = "Cơ quan quản lý CSDL quốc gia về dân cư (Bộ Công an)"
 DATABASE_MANAGER_EN = "Manager of the national population database (Ministry of Public Security)"

@@ -6,23 +6,20 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import psycopg
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from dancu.db import Database, get_database
-from dancu.db.engine import libpq_url
+from dancu.db import get_database
 from dancu.errors import ValidationFailed, field_error
-from dancu.ledger.writer import LedgerWriter
+from dancu.ledger import operator_reads
+from dancu.ledger.operator_reads import ledger_writer as ledger_writer  # tests replace it
 from dancu.registry import disclosure, queries, service
 from dancu.registry.schemas import (
     ChangeView,
@@ -37,25 +34,12 @@ from dancu.registry.schemas import (
 app = typer.Typer(help="Sổ đăng ký dân cư — resident records.", no_args_is_help=True)
 console = Console()
 ACTOR = typer.Option("operator", "--actor", help="Who is acting (recorded in the history).")
-READER = typer.Option(None, "--actor", help="Who is reading (the exchange log's end user; default: your login).")
-PURPOSE = typer.Option(None, "--purpose", help=f"Why (exchange log; default '{disclosure.DEFAULT_PURPOSE}').")
-
-
-def ledger_writer(database: Database) -> LedgerWriter:
-    """This command's exchange-log writer (started by ``with``)."""
-    url = libpq_url(database.url)
-    return LedgerWriter(lambda: psycopg.connect(url))
-
-
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name in the environment nor in the password database
-        return f"uid:{os.getuid()}"
+READER = typer.Option(None, "--actor", help=operator_reads.ACTOR_HELP)
+PURPOSE = typer.Option(None, "--purpose", help=operator_reads.purpose_help())
 
 
 def _reader(actor: str | None, purpose: str | None) -> disclosure.Reader:
-    return disclosure.Reader.of(actor or _login(), purpose, disclosure.CLI)
+    return operator_reads.cli_reader(actor, purpose)
 
 
 def _parsed(model: Any, values: dict[str, Any]) -> Any:

@@ -5,85 +5,52 @@ Every read that discloses resident data is one exchange-log entry, durably writt
 or printed; when it cannot be written the read is refused (``503 ledger_unavailable``) and nothing is disclosed.
 The functions take the caller's session (they never commit: the request or command does) and ``log``, a
 function that durably appends one entry and returns its receipt (raising ``LedgerUnavailable`` when it cannot).
+The entry is built and written by :func:`dancu.ledger.operator_reads.disclose`, shared with the other operator
+screens that show resident data (the sync review queue, the correction queue); the names used here before it
+existed (``Reader``, ``Disclosed``, ``API``, ``CLI``…) are re-exported.
 
-An entry, as docs/ledger.md ("Operator reads") describes it:
+The registry's entries, as docs/ledger.md ("Operator reads") describes them:
 
-* ``kind`` ``exchange`` — a disclosure like any other, so the resident's "who used my data" lists it and
-  inspection counts it; ``client_system`` :data:`API` (an operator token) or :data:`CLI` (the command, whose
-  user is self-declared) — the ``:`` never occurs in a connected system's X-Road identifier; ``end_user`` the
-  operator's username;
 * ``service`` :data:`READ`, :data:`HISTORY` or :data:`SEARCH`; ``purpose`` the operator's, else
-  :data:`DEFAULT_PURPOSE`; ``legal_basis`` :data:`LEGAL_BASIS`; ``result`` ``ok``;
+  :data:`DEFAULT_PURPOSE`;
 * ``personal_ids`` the record's holder (and the number the record showed then, for an ``as_of`` read of a
   record whose number changed since), or the IDs on the search page in their order.  Household members and
   relatives named in a record are fields of that record (Luật Căn cước 2023 Điều 9 items 15 and 23), not
   further subjects;
 * ``fields_disclosed`` the record's non-empty fields, then ``household`` and ``history`` when shown; ``history``
-  alone; the search hit's fields;
-* ``request_hash`` SHA-256 of the read's parameters as sorted JSON; ``response_hash`` SHA-256 of the JSON answer.
+  alone; the search hit's fields.
 
 A search that finds nobody, like a read of an unknown number, discloses no one's data and writes no entry.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-import orjson
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
-from dancu.ledger.domain import EntryKind, LedgerEntry, Receipt
-from dancu.ledger.errors import LedgerUnavailable
+from dancu.ledger.operator_reads import API as API
+from dancu.ledger.operator_reads import CLI as CLI
+from dancu.ledger.operator_reads import DEFAULT_PURPOSE as DEFAULT_PURPOSE
+from dancu.ledger.operator_reads import LEGAL_BASIS as LEGAL_BASIS
+from dancu.ledger.operator_reads import OPERATOR_PREFIX as OPERATOR_PREFIX
+from dancu.ledger.operator_reads import Disclosed as Disclosed
+from dancu.ledger.operator_reads import Log as Log
+from dancu.ledger.operator_reads import Reader as Reader
+from dancu.ledger.operator_reads import Shown, disclose
+from dancu.ledger.operator_reads import is_operator as is_operator
 from dancu.registry import queries
 from dancu.registry import repository as repo
 from dancu.registry.schemas import ChangeView, ResidentRecord, SearchHit, SearchPage
 
-OPERATOR_PREFIX = "operator:"  # the client systems of the database manager's own operators
-API = OPERATOR_PREFIX + "api"
-CLI = OPERATOR_PREFIX + "cli"
 READ, HISTORY, SEARCH = "registry.read", "registry.history", "registry.search"
-DEFAULT_PURPOSE = "quản lý dân cư"
-LEGAL_BASIS = "Luật Căn cước 2023"
 SEARCH_FIELDS = tuple(name for name in SearchHit.model_fields if name != "score")
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
 _HISTORY = TypeAdapter(list[ChangeView])
-
-Log = Callable[[LedgerEntry], Receipt]
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Reader:
-    """Who reads (the operator's username), through which client system, and why."""
-
-    username: str
-    client_system: str = API
-    purpose: str = DEFAULT_PURPOSE
-
-    @classmethod
-    def of(cls, username: str, purpose: str | None, client_system: str = API) -> Reader:
-        return cls(username, client_system, (purpose or "").strip() or DEFAULT_PURPOSE)
-
-
-@dataclass(frozen=True)
-class Disclosed(Generic[T]):
-    """An answer that may leave: its JSON (the bytes hashed into the entry) and the entry's seq (None: nothing
-    disclosed, nothing logged)."""
-
-    answer: T
-    body: bytes
-    seq: int | None
-
-
-def is_operator(client_system: str) -> bool:
-    return client_system.startswith(OPERATOR_PREFIX)
 
 
 def read_resident(session: Session, reader: Reader, log: Log, personal_id: str,
@@ -92,15 +59,15 @@ def read_resident(session: Session, reader: Reader, log: Log, personal_id: str,
     record = queries.read_resident(session, personal_id, as_of)
     shown = record.resident.fields.get("personal_id")
     request = {"personal_id": personal_id, "as_of": as_of.isoformat() if as_of else None}
-    return _logged(reader, log, READ, request, record, record.model_dump_json().encode(), started,
-                   _subjects(session, personal_id, shown), record_fields(record))
+    return disclose(reader, log, READ, request, record, record.model_dump_json().encode(), started,
+                    _alike(subjects(session, personal_id, shown), record_fields(record)))
 
 
 def resident_history(session: Session, reader: Reader, log: Log, personal_id: str) -> Disclosed[list[ChangeView]]:
     started = time.perf_counter()
     history = queries.resident_history(session, personal_id)
-    return _logged(reader, log, HISTORY, {"personal_id": personal_id}, history, _HISTORY.dump_json(history),
-                   started, _subjects(session, personal_id), ("history",))
+    return disclose(reader, log, HISTORY, {"personal_id": personal_id}, history, _HISTORY.dump_json(history),
+                    started, _alike(subjects(session, personal_id), ("history",)))
 
 
 def search_residents(session: Session, reader: Reader, log: Log, *, name: str | None = None, dob: str | None = None,
@@ -109,11 +76,9 @@ def search_residents(session: Session, reader: Reader, log: Log, *, name: str | 
     started = time.perf_counter()
     criteria = {"name": name, "dob": dob, "province": province, "commune": commune, "personal_id": personal_id}
     page = queries.search_residents(session, **criteria, limit=limit, offset=offset)
-    body = page.model_dump_json().encode()
-    if not page.items:
-        return Disclosed(page, body, None)
-    return _logged(reader, log, SEARCH, {**criteria, "limit": limit, "offset": offset}, page, body, started,
-                   tuple(hit.personal_id for hit in page.items), SEARCH_FIELDS)
+    return disclose(reader, log, SEARCH, {**criteria, "limit": limit, "offset": offset}, page,
+                    page.model_dump_json().encode(), started,
+                    _alike((hit.personal_id for hit in page.items), SEARCH_FIELDS))
 
 
 def record_fields(record: ResidentRecord) -> tuple[str, ...]:
@@ -122,7 +87,7 @@ def record_fields(record: ResidentRecord) -> tuple[str, ...]:
     return (*shown, *(["household"] if record.household else []), *(["history"] if record.history else []))
 
 
-def _subjects(session: Session, personal_id: str, shown: str | None = None) -> tuple[str, ...]:
+def subjects(session: Session, personal_id: str, shown: str | None = None) -> tuple[str, ...]:
     """Whose data was read: the number's holder now (the citizen's history is kept under it), then the number
     the answer showed if it differs (a record read as it stood before its number changed)."""
     holder = repo.find(session, personal_id)
@@ -130,20 +95,8 @@ def _subjects(session: Session, personal_id: str, shown: str | None = None) -> t
     return tuple(dict.fromkeys(n for n in numbers if n))
 
 
-def _logged(reader: Reader, log: Log, service: str, request: dict[str, Any], answer: T, body: bytes,
-            started: float, personal_ids: tuple[str, ...], fields: tuple[str, ...]) -> Disclosed[T]:
-    item = LedgerEntry(
-        kind=EntryKind.EXCHANGE, client_system=reader.client_system, service=service, purpose=reader.purpose,
-        result="ok", correlation_id=uuid.uuid4().hex, end_user=reader.username, legal_basis=LEGAL_BASIS,
-        request_hash=hashlib.sha256(orjson.dumps({**request, "purpose": reader.purpose},
-                                                 option=orjson.OPT_SORT_KEYS)).digest(),
-        response_hash=hashlib.sha256(body).digest(), latency_ms=int((time.perf_counter() - started) * 1000),
-        personal_ids=personal_ids, fields_disclosed=fields)
-    try:
-        receipt = log(item)
-    except LedgerUnavailable:
-        raise
-    except Exception as cause:  # whatever the writer failed with, the answer does not leave
-        raise LedgerUnavailable("Không ghi được nhật ký chia sẻ; yêu cầu bị từ chối.",
-                                "The exchange log could not be written; the request is refused.") from cause
-    return Disclosed(answer, body, receipt.seq)
+def _alike(personal_ids: Iterable[str], fields: tuple[str, ...]) -> Shown:
+    """Everyone shown the same fields: one entry."""
+    shown = Shown(order=fields)
+    shown.add(personal_ids, fields)
+    return shown

@@ -2,8 +2,9 @@
 
 Guarded by operator tokens (dancu.operators.auth): ``registrar`` writes (and reads, to write with the
 right version); ``registry_reader`` reads.  The recorded actor is the authenticated operator's username.
-Every read that discloses resident data is an exchange-log entry first (:mod:`dancu.registry.disclosure`):
-the answer carries its seq in ``X-Dancu-Log-Seq``; no entry, no answer (``503 ledger_unavailable``).
+Every read that discloses resident data is an exchange-log entry first (:mod:`dancu.registry.disclosure`,
+:mod:`dancu.ledger.operator_http`): the answer carries its seq in ``X-Dancu-Log-Seq``; no entry, no answer
+(``503 ledger_unavailable``).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from dancu.errors import PROBLEM_CONTENT_TYPE
 from dancu.kit.http import DbSession
-from dancu.ledger.appending import append_from_thread
+from dancu.ledger import operator_http
+from dancu.ledger.operator_http import NO_NUL, LedgerLog, ReadBy, answer
 from dancu.operators.auth import RequireRole
 from dancu.registry import disclosure, queries, service
 from dancu.registry.schemas import (
@@ -31,37 +33,13 @@ from dancu.registry.schemas import (
 router = APIRouter(prefix="/registry", tags=["registry"])
 
 Actor = Annotated[str, RequireRole("registrar")]  # the authenticated operator's username
-ReaderName = Annotated[str, RequireRole("registry_reader", "registrar")]  # resident records are personal data
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL cannot store NUL: refuse it at the door (422), not in the database (500)
-LOG_SEQ_HEADER = "X-Dancu-Log-Seq"
+# resident records are personal data: the reader's username and purpose, for the exchange log
+Reader = Annotated[disclosure.Reader, ReadBy("registry_reader", "registrar")]
 
 
 def _text(description: str, max_length: int = 20) -> Any:
     return Query(max_length=max_length, pattern=NO_NUL, description=description)
 
-
-def _reader(
-    username: ReaderName,
-    purpose: Annotated[str | None, _text(
-        f"Mục đích — why you read; written to the exchange log (default '{disclosure.DEFAULT_PURPOSE}')", 200)] = None,
-) -> disclosure.Reader:
-    return disclosure.Reader.of(username, purpose)
-
-
-def _log(request: Request) -> disclosure.Log:
-    """The process's exchange-log writer, reached from this worker thread."""
-    writer = request.app.state.ledger_writer
-    return lambda entry: append_from_thread(writer, entry)
-
-
-def _answer(disclosed: disclosure.Disclosed[Any]) -> Response:
-    """The JSON whose hash was logged, byte for byte, with the entry's seq."""
-    headers = {LOG_SEQ_HEADER: str(disclosed.seq)} if disclosed.seq is not None else None
-    return Response(disclosed.body, media_type="application/json", headers=headers)
-
-
-Reader = Annotated[disclosure.Reader, Depends(_reader)]
-LedgerLog = Annotated[disclosure.Log, Depends(_log)]
 
 PersonalIdPath = Annotated[str, Path(description="Số định danh cá nhân — 12-digit personal ID number")]
 _PROBLEM: dict[str, Any] = {
@@ -69,13 +47,7 @@ _PROBLEM: dict[str, Any] = {
     "description": "Problem details (RFC 9457)",
 }
 ERRORS: dict[int | str, dict[str, Any]] = {status: _PROBLEM for status in (404, 409, 422)}
-READ_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ERRORS,
-    200: {"headers": {LOG_SEQ_HEADER: {
-        "description": "seq of this read's exchange-log entry (absent when nothing was disclosed)",
-        "schema": {"type": "integer"}}}},
-    503: {**_PROBLEM, "description": "ledger_unavailable: the read could not be logged, so nothing is disclosed"},
-}
+READ_ERRORS = operator_http.read_responses(ERRORS)
 
 
 @router.post(
@@ -108,7 +80,7 @@ def search_residents(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> Response:
-    return _answer(disclosure.search_residents(
+    return answer(disclosure.search_residents(
         session, reader, log, name=name, dob=dob, province=province, commune=commune, personal_id=personal_id,
         limit=limit, offset=offset))
 
@@ -128,7 +100,7 @@ def read_resident(
         datetime | None, Query(description="ISO timestamp; naive = Vietnam time (UTC+7)")
     ] = None,
 ) -> Response:
-    return _answer(disclosure.read_resident(session, reader, log, queries.checked_id(personal_id), as_of))
+    return answer(disclosure.read_resident(session, reader, log, queries.checked_id(personal_id), as_of))
 
 
 @router.get(
@@ -138,7 +110,7 @@ def read_resident(
     summary="Every change to a record: who, when, from what source, why, field by field",
 )
 def resident_history(personal_id: PersonalIdPath, session: DbSession, reader: Reader, log: LedgerLog) -> Response:
-    return _answer(disclosure.resident_history(session, reader, log, queries.checked_id(personal_id)))
+    return answer(disclosure.resident_history(session, reader, log, queries.checked_id(personal_id)))
 
 
 @router.post(

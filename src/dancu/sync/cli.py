@@ -1,4 +1,9 @@
-"""``dancu sync …``: sources, runs, reports and the review queue; one transaction per command (a run: per chunk)."""
+"""``dancu sync …``: sources, runs, reports and the review queue; one transaction per command (a run: per chunk).
+
+``review list`` shows residents' data: it writes its exchange-log entries (client system ``operator:cli``, end
+user ``--actor``, default the login name) before it prints anything.  ``review accept`` and ``review reject``
+print only the item's id, state, reviewer and note: no resident's data, no entry.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ from rich.console import Console
 from rich.table import Table
 
 from dancu.db import get_database
-from dancu.sync import flows, jobs, service, sources
+from dancu.ledger import operator_reads
+from dancu.ledger.operator_reads import ledger_writer as ledger_writer  # tests replace it
+from dancu.sync import disclosure, flows, jobs, service, sources
 from dancu.sync.schemas import JobReport, ReviewItem
 
 app = typer.Typer(help="Đồng bộ dữ liệu chuyên ngành — sector synchronisation.", no_args_is_help=True)
@@ -76,11 +83,15 @@ def review_list(
     state: str = typer.Option("open", help="open, accepted or rejected."),
     limit: int = typer.Option(20, min=1, max=100),
     offset: int = typer.Option(0, min=0),
+    actor: str | None = typer.Option(None, "--actor", help=operator_reads.ACTOR_HELP),
+    purpose: str | None = typer.Option(None, "--purpose", help=operator_reads.purpose_help(disclosure.DEFAULT_PURPOSE)),
 ) -> None:
-    """Records waiting for a decision."""
-    with get_database().sessions() as session:
-        page = service.list_reviews(session, job_id=job, source=source, reason=reason, state=state, limit=limit,
-                                    offset=offset)
+    """Records waiting for a decision (logged first)."""
+    database = get_database()
+    reader = operator_reads.cli_reader(actor, purpose, disclosure.DEFAULT_PURPOSE)
+    with ledger_writer(database) as writer, database.sessions.begin() as session:
+        page = disclosure.list_reviews(session, reader, writer.append, job_id=job, source=source, reason=reason,
+                                       state=state, limit=limit, offset=offset).answer
     table = Table(title=f"review ({state})" + (" — more…" if page.has_more else ""))
     for column in ("id", "source", "resident", "value", "reasons", "detail"):
         table.add_column(column)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dancu.jobs.models import Job
-from dancu.registry.models import ResidentSectorId, ResidentSectorIdHistory
+from dancu.registry.models import Resident, ResidentSectorId, ResidentSectorIdHistory
 from dancu.sync import checkpoints
 from dancu.sync.chunk_sql import DONE, STAGE
 from dancu.sync.models import SyncRecord
@@ -197,3 +197,12 @@ def set_sector_id(session: Session, resident_id: int, key: str, value: str, *, s
 
 def review_item(session: Session, job_id: int, line_no: int, *, lock: bool = False) -> SyncRecord | None:
     return session.get(SyncRecord, (job_id, line_no), with_for_update=lock)
+
+
+def personal_ids(session: Session, resident_ids: list[int]) -> dict[int, str]:
+    """The personal ID each of ``resident_ids`` holds now (residents no longer there are left out)."""
+    if not resident_ids:
+        return {}
+    rows = session.execute(select(Resident.resident_id, Resident.personal_id)
+                           .where(Resident.resident_id.in_(resident_ids)))
+    return {int(rid): str(pid) for rid, pid in rows}
