@@ -245,3 +245,23 @@ def test_weights_are_learnt_from_the_pairs_the_id_confirmed(database: Database,
     assert learnt.m["given"]["folded"] > 0.5 > default.m["given"]["folded"]
     assert learnt.m["dob"]["year"] > 0.3 > default.m["dob"]["year"]
     assert learnt.weight("given", "exact") < default.weight("given", "exact")  # exact agreement is now rarer
+
+
+def test_the_u_sample_of_residents_is_the_same_whatever_the_statistics(database: Database,
+                                                                      population: list[testdata.TrueResident]) -> None:
+    """The residents the u-probabilities are learnt from do not move when autovacuum re-analyses the table (a
+    sample sized from the planner's estimate did, and a rerun then learnt other weights)."""
+    from dancu.db.engine import libpq_url
+
+    with psycopg.connect(libpq_url(database.url)) as conn, conn.cursor() as cur:
+        first = match_repo.random_residents(cur, 150)
+        # what a re-analyse does to the estimate, simulated (rolled back below; the tests run as superuser)
+        cur.execute("UPDATE pg_class SET reltuples = reltuples * 3 + 1000 WHERE relname = 'resident'")
+        again = match_repo.random_residents(cur, 150)
+        other_seed = match_repo.random_residents(cur, 150, seed=8)
+        conn.rollback()
+    assert first == again and len(first) == 150
+    assert len({row[0] for row in first}) == 150  # distinct residents
+    assert first != other_seed
+    ids = sorted(row[0] for row in first)
+    assert ids[-1] - ids[0] > (max(p.resident_id for p in population) - min(p.resident_id for p in population)) / 2
