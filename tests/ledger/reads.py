@@ -42,6 +42,15 @@ def logged(database: Database, response: httpx.Response, end_user: str) -> list[
     return entries
 
 
+def assert_refused_unlogged(response: httpx.Response, *secrets: str) -> None:
+    """A read refused because the log cannot be written: 503 ledger_unavailable as problem+json, no log seq, and
+    none of ``secrets`` (the resident data the read would have shown) in the answer."""
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "ledger_unavailable" and SEQ_HEADER not in response.headers
+    assert [s for s in secrets if s in response.text] == []
+
+
 def max_seq(database: Database) -> int:
     with database.engine.connect() as conn:
         return int(conn.execute(text("SELECT coalesce(max(seq), -1) FROM ledger_entry")).scalar_one())

@@ -17,7 +17,14 @@ from dancu.sync import cli, disclosure, testdata
 from dancu.sync.matching.stage_b import run_stage_b
 from dancu.sync.schemas import ReviewItem
 from dancu.sync.sources import Source
-from tests.ledger.reads import DownWriter, logged, max_seq, operator_entries, operator_entries_since
+from tests.ledger.reads import (
+    DownWriter,
+    assert_refused_unlogged,
+    logged,
+    max_seq,
+    operator_entries,
+    operator_entries_since,
+)
 from tests.operators.accounts import auth
 from tests.registry import factories
 from tests.sync.conftest import WriteFile, new_source
@@ -139,10 +146,7 @@ def test_with_the_log_down_nothing_is_shown_and_no_decision_applied(
                reviewer.post(f"/sync/review/{job_id}-2/accept", json={"note": "x"}),
                reviewer.post(f"/sync/review/{job_id}-2/reject", json={"note": "x"})]
     for response in refused:
-        assert response.status_code == 503, response.text
-        assert response.headers["content-type"] == "application/problem+json"
-        assert response.json()["code"] == "ledger_unavailable" and "x-dancu-log-seq" not in response.headers
-        assert held not in response.text and "9999999999" not in response.text
+        assert_refused_unlogged(response, held, "9999999999")
     with database.engine.connect() as conn:
         state = conn.execute(text("SELECT review_state FROM sync_record WHERE job_id = :j AND line_no = 2"),
                              {"j": job_id}).scalar_one()
