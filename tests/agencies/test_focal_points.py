@@ -187,3 +187,24 @@ def test_refused_changes_change_nothing(http: httpx.Client) -> None:
     assert _view(http, member) == before and _listed(http, member) == listed
     reused = http.patch(hoa_url, json={"email": binh["email"], "reason": "Dùng hộp thư chung"}, headers=ACTOR)
     assert reused.status_code == 200, reused.text  # a withdrawn officer's address blocks nobody
+
+
+def test_step_2_naming_the_proposed_officer_again_publishes_that_one_not_a_second(http: httpx.Client) -> None:
+    request_id, system = walk(http, until=1)
+    member = _member(system)
+    [proposed] = _view(http, member)["focal_points"]
+    assert not proposed["published"]
+    again = {k: proposed[k] for k in ("name", "position", "function", "email")} | {"phone": "0912 000 111"}
+    impostor = {**again, "name": "Lê Văn Khác"}  # another person at that address
+    refused = post_step(http, request_id, 2, {"data": {"focal_points": [impostor]}})
+    assert_problem(refused, 409, "focal_point_exists")
+    assert _view(http, member)["focal_points"] == [proposed]  # nothing changed, step 2 not recorded
+
+    again["email"] = again["email"].upper()
+    assert post_step(http, request_id, 2, {"data": {"focal_points": [again]}}).status_code == 200
+    [point] = _view(http, member)["focal_points"]
+    assert point["focal_point_id"] == proposed["focal_point_id"] and point["published"]
+    assert point["email"] == proposed["email"] and point["phone"] != proposed["phone"]
+    assert [p["name"] for p in _listed(http, member)] == [proposed["name"]]
+    kinds = [h["change"] for h in _view(http, member)["focal_point_history"]]
+    assert kinds == ["proposed", "updated", "published"]

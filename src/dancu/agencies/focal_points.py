@@ -29,6 +29,7 @@ from dancu.agencies.identifiers import InvalidIdentifier, MemberId, parse_member
 from dancu.agencies.models import FocalPoint, FocalPointChange, Organisation
 from dancu.agencies.schemas import FocalPointCreate, FocalPointIn, FocalPointUpdate
 from dancu.errors import ValidationFailed, field_error
+from dancu.kit.text import exact_key
 
 if TYPE_CHECKING:
     from dancu.agencies.service import Context
@@ -73,6 +74,26 @@ def publish(ctx: Context, point: FocalPoint, reason: str) -> None:
     if not point.published:
         point.published = True
         record(ctx, point, FocalPointChangeKind.PUBLISHED, reason)
+
+
+def appoint_or_publish(ctx: Context, org: Organisation, person: FocalPointIn, reason: str) -> FocalPoint:
+    """Step 2's naming: an officer already on record for ``org`` (the same e-mail, e.g. the one proposed at step
+    1) is published, with any changed detail recorded, instead of being added a second time."""
+    same = next((p for p in repository.focal_points_of(ctx.session, org.org_id)
+                 if p.email.casefold() == person.email.casefold()), None)
+    if same is None:
+        return appoint(ctx, org, person, published=True, reason=reason)
+    if exact_key(same.name) != exact_key(person.name):  # another person at that address: refused, as when added
+        raise FocalPointExists(member_of(org), person.email, same.focal_point_id)
+    changes = focal_point_changes({f: getattr(same, f) for f in UPDATABLE_FOCAL_POINT_FIELDS},
+                                  person.model_dump(include=set(UPDATABLE_FOCAL_POINT_FIELDS)))
+    changes.pop("email", None)  # the same address, perhaps in other letter case: the one on record stays
+    for field, (_, new) in changes.items():
+        setattr(same, field, new)
+    if changes:
+        record(ctx, same, FocalPointChangeKind.UPDATED, reason, changes)
+    publish(ctx, same, reason)
+    return same
 
 
 def _refuse_duplicate(ctx: Context, org: Organisation, email: str, besides: int | None = None) -> None:

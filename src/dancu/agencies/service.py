@@ -202,7 +202,7 @@ def _publish_focal_points(ctx: Context, system: InformationSystem, data: Any, st
         for point in repository.focal_points_of(ctx.session, system.org_id):
             focal_points.publish(ctx, point, reason)
     for person in data.focal_points:
-        focal_points.appoint(ctx, org, person, published=True, reason=reason)
+        focal_points.appoint_or_publish(ctx, org, person, reason)
     if not repository.focal_points_of(ctx.session, system.org_id, published_only=True):
         raise StepInvalid(step.number, "focal_point_missing",
                           "Chưa có cán bộ đầu mối nào để công bố: nêu cán bộ đầu mối (focal_points) ở bước này.",
