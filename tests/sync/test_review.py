@@ -79,3 +79,21 @@ def test_http_review_and_report(database: Database, http: httpx.Client, populati
     assert http.get("/sync/jobs/999999999").status_code == 404
     assert http.post("/sync/review/1-999999999/accept").status_code == 404
     assert http.get("/sync/review", params={"reason": "x\x00"}).status_code == 422
+
+
+def test_the_report_of_a_job_recorded_without_a_file_is_answered(database: Database, http: httpx.Client) -> None:
+    """Stage-(b) jobs made in tests (and any job row without ``file``) are reported, not a 500 (the contract fuzzer
+    found one when it picked such a job's number)."""
+    import orjson
+
+    with database.raw_connection() as conn:
+        row = conn.execute("""INSERT INTO job (job_key, kind, params, state, total, done, checkpoint, report)
+                              VALUES ('test:no-file', 'sync', %s, 'done', 0, 0, '{}', '{}')
+                              ON CONFLICT (job_key) DO UPDATE SET state = 'done' RETURNING job_id""",
+                           (orjson.dumps({"source": "bhyt", "sector_key": "k"}).decode(),)).fetchone()
+        conn.commit()
+    assert row is not None
+    http.headers.update(auth("officer-9"))
+    report = http.get(f"/sync/jobs/{row[0]}")
+    assert report.status_code == 200, report.text
+    assert (report.json()["file"], report.json()["source"], report.json()["records"]) == (None, "bhyt", 0)

@@ -39,7 +39,8 @@ class JobReport(BaseModel):
     job_id: int
     job_key: str
     source: str
-    file: str
+    file: str | None = Field(description="The input file (a pushed batch: its spool file); none for a job "
+                                         "recorded without one")
     state: str
     records: int
     outcomes: dict[str, int]

@@ -25,7 +25,7 @@ def job_report(session: Session, job_id: int) -> JobReport:
     report: dict[str, Any] = job.report or {}
     seconds = float(report.get("seconds", 0.0))
     records = int(report.get("records", 0))
-    return JobReport(job_id=job.job_id, job_key=job.job_key, source=job.params["source"], file=job.params["file"],
+    return JobReport(job_id=job.job_id, job_key=job.job_key, source=job.params["source"], file=job.params.get("file"),
                      state=job.state, records=records, outcomes=report.get("outcomes", {}),
                      reasons=report.get("reasons", {}), seconds=seconds,
                      records_per_second=round(records / seconds, 1) if seconds else 0.0,
