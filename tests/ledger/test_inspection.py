@@ -136,6 +136,20 @@ def test_the_api(http: httpx.Client, log: Database) -> None:
         assert http.get("/ledger/entries", params=bad).status_code == 422
 
 
+def test_days_outside_any_log_are_refused_not_a_500(http: httpx.Client, log: Database) -> None:
+    """The contract fuzzer found ``to=0001-01-01`` overflowing the default window (a 500); every day the
+    inspection routes take is checked against a range far around any log."""
+    http.headers.update(auth("role-inspector"))
+    for params in ({"to": "0001-01-01"}, {"from": "9999-12-31"}, {"from": "1999-12-31", "to": "2000-01-05"}):
+        refused = http.get(f"/ledger/reports/systems/{BANK}", params=params)
+        assert refused.status_code == 400 and refused.json()["code"] == "invalid_period", refused.text
+    for day in ("0001-01-01", "9999-12-31"):
+        refused = http.get("/ledger/flags", params={"date": day})
+        assert refused.status_code == 400 and refused.json()["code"] == "invalid_period", refused.text
+    assert http.get(f"/ledger/reports/systems/{BANK}", params={"to": "2000-01-30"}).status_code == 200
+    assert http.get("/ledger/flags", params={"date": "2999-12-31"}).status_code == 200
+
+
 def test_the_commands(log: Database, tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
     from pathlib import Path
 

@@ -50,8 +50,21 @@ def csv_lines(session: Session, where: SearchFilter) -> Iterator[str]:
     yield buffer.getvalue()
 
 
+# Days an inspector may ask about: far around any log, and far enough inside date's range that the report's
+# arithmetic (a default 30-day window, a day's end in UTC, a history of earlier days) cannot overflow.
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
+def _within_range(**days: date | None) -> None:
+    for name, day in days.items():
+        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise InvalidPeriod(f"Ngày {name} phải trong khoảng {EARLIEST_DAY} – {LATEST_DAY}.",
+                                f"{name} must be between {EARLIEST_DAY} and {LATEST_DAY}", **{name: str(day)})
+
+
 def system_report(session: Session, system: str, first: date | None, last: date | None,
                   today: date | None = None) -> SystemReportOut:
+    _within_range(**{"from": first, "to": last})
     last = last or today or vietnam_today()
     first = first or last - timedelta(days=29)
     if not timedelta(0) <= last - first <= timedelta(days=MAX_REPORT_DAYS):
@@ -62,6 +75,7 @@ def system_report(session: Session, system: str, first: date | None, last: date 
 
 
 def misuse_flags(session: Session, day: date) -> list[FlagOut]:
+    _within_range(date=day)
     return [FlagOut(system=f.system, day=f.day, kind=f.kind, explanation=f.explanation, figures=f.figures)
             for f in flags.flags_for(repository.system_days(session, day))]
 
