@@ -109,7 +109,17 @@ def run(host: str, port: int, workers: int) -> None:
         if code:
             raise SystemExit(code)
         return
+    if workers == 1:
+        _exit_normally_on_sigterm()
     uvicorn.run(**_options(host, port), workers=workers)
+
+
+def _exit_normally_on_sigterm() -> None:
+    """uvicorn stops gracefully on SIGTERM and then raises the signal again under the handler found before it.
+    Python's default handler would end the process there without running ``atexit``, and the embedded
+    PostgreSQL, which the wheel stops at exit, would keep running after ``dancu up``; this one ends it as a
+    normal exit (status 0, as the supervisor's)."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
 
 
 def bind_listeners(host: str, port: int, count: int, option: int) -> list[socket.socket]:
