@@ -6,7 +6,6 @@ set of fields; with the log down, a 503, nothing shown and no answer recorded.  
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import orjson
@@ -25,10 +24,16 @@ from dancu.registry import service as registry
 from dancu.registry.domain import RECORD_FIELDS
 from dancu.registry.schemas import CorrectionRequest
 from dancu.sync import disclosure as sync_disclosure
-from tests.citizen.conftest import code_in, csrf, enter_code, make_resident, outbox_rows, send_sms, start_registration
+from tests.citizen.conftest import (
+    csrf,
+    make_resident,
+    register_account,
+    send_sms,
+)
 from tests.ledger.reads import (
     DownWriter,
     assert_refused_unlogged,
+    by_resident,
     logged,
     max_seq,
     operator_entries,
@@ -56,14 +61,6 @@ def requester(database: Database, *requests: tuple[str, str]) -> tuple[str, list
                for field, value in requests]
     return fields["personal_id"], ids
 
-
-def by_resident(entries: list[Any]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for entry in entries:
-        for pid in entry.personal_ids:
-            assert pid not in out, pid
-            out[pid] = list(entry.fields_disclosed)
-    return out
 
 
 def test_a_requesters_page_is_one_entry_with_the_fields_asked_about(database: Database,
@@ -193,12 +190,7 @@ def test_the_citizen_sees_the_officers_of_both_queues(live_server: str, database
                                    {"p": pid}).scalar_one()
     job_id = review_item_of(database, resident_id)
     with httpx.Client(base_url=live_server, timeout=30) as client:
-        start_registration(client, person)
-        assert enter_code(client, code_in(outbox_rows(database, person["phone"])[-1].text)).status_code == 303
-        password = {"password": "mat-khau-rat-dai-2026", "confirm": "mat-khau-rat-dai-2026"}
-        done = client.post("/citizen/portal/password",
-                           data={**password, "csrf": csrf(client, "/citizen/portal/password")})
-        assert done.headers["location"] == "/citizen/portal/me"
+        register_account(client, database, person)
         sent = client.post("/citizen/portal/me/corrections", data={
             "field": "home_town", "requested_value": "Nam Định", "reason": "ghi nhầm",
             "csrf": csrf(client, "/citizen/portal/me")})

@@ -15,7 +15,11 @@ from dancu.db.engine import libpq_url
 from dancu.ledger.domain import EntryKind
 from dancu.ledger.writer import LedgerWriter
 from dancu.registry import disclosure
-from tests.citizen.conftest import code_in, csrf, enter_code, make_resident, outbox_rows, send_sms, start_registration
+from tests.citizen.conftest import (
+    make_resident,
+    register_account,
+    send_sms,
+)
 from tests.ledger.factories import make_entry
 from tests.operators.accounts import auth
 
@@ -57,12 +61,7 @@ def test_the_portal_and_sms_show_the_officer(live_server: str, database: Databas
         read = client.get(f"/registry/residents/{pid}", params={"purpose": "giải quyết khiếu nại"},
                           headers=auth(READER))
         assert read.status_code == 200, read.text
-        start_registration(client, person)
-        assert enter_code(client, code_in(outbox_rows(database, person["phone"])[-1].text)).status_code == 303
-        password = {"password": "mat-khau-rat-dai-2026", "confirm": "mat-khau-rat-dai-2026"}
-        done = client.post("/citizen/portal/password",
-                           data={**password, "csrf": csrf(client, "/citizen/portal/password")})
-        assert done.headers["location"] == "/citizen/portal/me"
+        register_account(client, database, person)
         vietnamese = client.get("/citizen/portal/me/history").text
         english = client.get("/citizen/portal/me/history?lang=en").text
         reply = send_sms(client, person["phone"], f"DC LS {pid}").json()["reply"]

@@ -13,13 +13,9 @@ from dancu.db.engine import libpq_url
 from dancu.exchange.ledger_port import LedgerPort
 from tests.citizen.conftest import (
     FailingWriter,
-    code_in,
-    csrf,
-    enter_code,
     ledger_rows,
     make_resident,
-    outbox_rows,
-    start_registration,
+    register_account,
 )
 
 pytestmark = pytest.mark.usefixtures("demo_outbox")
@@ -31,12 +27,7 @@ def test_nothing_is_shown_when_the_log_cannot_be_written(live_server: str, live_
                                                           database: Database) -> None:
     person = make_resident(database)
     with httpx.Client(base_url=live_server) as client:
-        start_registration(client, person)
-        assert enter_code(client, code_in(outbox_rows(database, person["phone"])[-1].text)).status_code == 303
-        password = {"password": "mat-khau-rat-dai-2026", "confirm": "mat-khau-rat-dai-2026"}
-        done = client.post("/citizen/portal/password",
-                           data={**password, "csrf": csrf(client, "/citizen/portal/password")})
-        assert done.headers["location"] == "/citizen/portal/me"
+        register_account(client, database, person)
 
         healthy = live_app.state.ledger_writer
         live_app.state.ledger_writer = LedgerPort(lambda: psycopg.connect(libpq_url(database.url)),

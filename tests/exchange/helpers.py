@@ -11,6 +11,7 @@ from psycopg.rows import dict_row
 from dancu.db import Database
 from tests.agencies.factories import (
     ACTOR,
+    PURPOSE,
     ClientKey,
     access_token,
     letter,
@@ -22,7 +23,6 @@ from tests.agencies.factories import (
 )
 from tests.registry.factories import resident_payload
 
-PURPOSE = "kyc_account_opening"
 FIELDS = ["full_name", "date_of_birth", "sex", "permanent_province", "permanent_commune", "permanent_address",
           "religion_code", "phone"]
 SERVICES = ["verify", "retrieve", "batch_verify", "enrichment_push"]  # what onboard()'s request letter asks

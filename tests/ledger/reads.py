@@ -51,6 +51,16 @@ def assert_refused_unlogged(response: httpx.Response, *secrets: str) -> None:
     assert [s for s in secrets if s in response.text] == []
 
 
+def by_resident(entries: list[Any]) -> dict[str, list[str]]:
+    """personal ID -> the fields its entry lists; each resident in exactly one entry of the answer."""
+    out: dict[str, list[str]] = {}
+    for entry in entries:
+        for pid in entry.personal_ids:
+            assert pid not in out, pid
+            out[pid] = list(entry.fields_disclosed)
+    return out
+
+
 def max_seq(database: Database) -> int:
     with database.engine.connect() as conn:
         return int(conn.execute(text("SELECT coalesce(max(seq), -1) FROM ledger_entry")).scalar_one())

@@ -20,6 +20,7 @@ from dancu.sync.sources import Source
 from tests.ledger.reads import (
     DownWriter,
     assert_refused_unlogged,
+    by_resident,
     logged,
     max_seq,
     operator_entries,
@@ -56,15 +57,6 @@ def named(database: Database, page: list[dict[str, Any]]) -> set[str]:
                                               if c and "resident_id" in c}
     return {personal_id(database, rid) for rid in ids}
 
-
-def by_resident(entries: list[Any]) -> dict[str, list[str]]:
-    """personal ID -> the fields its entry lists; each resident in exactly one entry of the answer."""
-    out: dict[str, list[str]] = {}
-    for entry in entries:
-        for pid in entry.personal_ids:
-            assert pid not in out, pid
-            out[pid] = list(entry.fields_disclosed)
-    return out
 
 
 def stage_b_review(database: Database) -> tuple[int, list[str], str]:

@@ -57,6 +57,11 @@ def _read(model: type[BaseModel], path: Path | None, extra: dict[str, Any] | Non
         ) from None
 
 
+def _given(**options: Any) -> dict[str, Any]:
+    """The options the operator gave (typer passes the others as None)."""
+    return {k: v for k, v in options.items() if v is not None}
+
+
 def _with_documents(path: Path | None, documents: list[Path] | None, extra: dict[str, Any]) -> dict[str, Any]:
     """``extra`` plus ``documents``: the JSON body's documents, then each file given (name and SHA-256)."""
     if not documents:
@@ -85,8 +90,7 @@ def step(
     document: Documents = None,
 ) -> None:
     """Record step NUMBER (2–10) of onboarding request REQUEST_ID (steps 5 and 6 need a document)."""
-    given = {k: v for k, v in {"decision": decision, "notes": notes}.items() if v is not None}
-    extra = _with_documents(json_file, document, given)
+    extra = _with_documents(json_file, document, _given(decision=decision, notes=notes))
     with _context(actor) as ctx:
         service.record_step(ctx, request_id, number, _read(StepBody, json_file, extra))
         _print(queries.onboarding_view(ctx.session, request_id))
@@ -181,9 +185,8 @@ def focal_point_add(
     actor: str = ACTOR,
 ) -> None:
     """Name another focal point of organisation MEMBER (INSTANCE/CLASS/CODE); public at once."""
-    given = {"name": name, "position": position, "function": function, "phone": phone, "email": email,
-             "reason": reason}
-    body = _read(FocalPointCreate, json_file, {k: v for k, v in given.items() if v is not None})
+    given = _given(name=name, position=position, function=function, phone=phone, email=email, reason=reason)
+    body = _read(FocalPointCreate, json_file, given)
     with _context(actor) as ctx:
         _print(queries.focal_point_view(ctx.session, focal_points.add(ctx, member, body)))
 
@@ -200,8 +203,8 @@ def focal_point_update(
     actor: str = ACTOR,
 ) -> None:
     """Change the position, function, phone or e-mail of focal point FOCAL_POINT_ID of MEMBER."""
-    given = {"position": position, "function": function, "phone": phone, "email": email, "reason": reason}
-    body = _read(FocalPointUpdate, None, {k: v for k, v in given.items() if v is not None})
+    given = _given(position=position, function=function, phone=phone, email=email, reason=reason)
+    body = _read(FocalPointUpdate, None, given)
     with _context(actor) as ctx:
         _print(queries.focal_point_view(ctx.session, focal_points.update(ctx, member, focal_point_id, body)))
 

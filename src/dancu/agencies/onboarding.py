@@ -25,12 +25,12 @@ from typing import Any
 
 from dancu.agencies.domain import DOCUMENT_AXIS_KINDS, ConnectionModel, SystemKind
 from dancu.agencies.errors import StepInvalid, StepOutOfOrder
+from dancu.policy.domain import Service
 
 MIN_SECURITY_LEVEL = 3
 TEST_DAILY_QUOTA = 1_000  # records a day under the test policy, unless step 7 sets another
 TEST_RATE_PER_SECOND = 10
 MIN_TEST_CALLS = 1  # successful test calls per required service before step 8 passes
-PUSH = "enrichment_push"
 
 
 class StepNo(IntEnum):
@@ -122,16 +122,18 @@ def _invalid(step: Step, rule: str, vi: str, en: str) -> StepInvalid:
     return StepInvalid(step.number, rule, vi, en)
 
 
-def _check_letter(onboarding: Onboarding, step: Step) -> None:
+def _require_documents(step: Step, vi: str, en: str) -> None:
+    """A step that stands on a document (:data:`DOCUMENTED_STEPS`) is refused without one, under its own rule."""
     if not step.documents:
-        raise _invalid(step, DOCUMENTED_STEPS[StepNo.REQUEST_LETTER],
-                       "Thiếu văn bản đề nghị kết nối: đính kèm chính văn bản (tên tệp và mã SHA-256).",
+        raise _invalid(step, DOCUMENTED_STEPS[step.number], vi, en)
+
+
+def _check_letter(onboarding: Onboarding, step: Step) -> None:
+    _require_documents(step, "Thiếu văn bản đề nghị kết nối: đính kèm chính văn bản (tên tệp và mã SHA-256).",
                        "The request letter itself is missing: attach it (document name and SHA-256).")
 
 
 def _require_security_document(onboarding: Onboarding, step: Step) -> None:
-    if step.documents:
-        return
     if onboarding.system_kind.relays:
         vi = ("Nền tảng trung gian phải đính kèm văn bản đánh giá an ninh đã được phê duyệt "
               "(và hồ sơ cấp độ an toàn thông tin).")
@@ -139,7 +141,7 @@ def _require_security_document(onboarding: Onboarding, step: Step) -> None:
     else:
         vi = "Phải đính kèm hồ sơ cấp độ an toàn thông tin hoặc báo cáo đánh giá an ninh."
         en = "Attach the information-security level dossier or the security assessment report."
-    raise _invalid(step, DOCUMENTED_STEPS[StepNo.SECURITY], vi, en)
+    _require_documents(step, vi, en)
 
 
 def _check_design(onboarding: Onboarding, step: Step) -> None:
@@ -175,10 +177,8 @@ def _check_decision(onboarding: Onboarding, step: Step) -> None:
                        "The decision must be approve or reject.")
     if step.decision == "reject" and not (step.notes and step.notes.strip()):
         raise _invalid(step, "reasons_required", "Từ chối phải nêu rõ lý do.", "A rejection must give reasons.")
-    if not step.documents:
-        raise _invalid(step, DOCUMENTED_STEPS[StepNo.DECISION],
-                       "Phải đính kèm văn bản thẩm định, quyết định (phê duyệt, hoặc văn bản trả lời từ chối "
-                       "nêu lý do).",
+    _require_documents(step, "Phải đính kèm văn bản thẩm định, quyết định (phê duyệt, hoặc văn bản trả lời từ "
+                             "chối nêu lý do).",
                        "Attach the written decision (the approval, or the reply that refuses and gives the reasons).")
 
 
@@ -206,7 +206,7 @@ def required_test_services(scope: Mapping[str, Any]) -> list[str]:
     requests) — ``enrichment_push`` only when it grants a sector source (without one every push is refused)."""
     services = set(scope.get("services", ()))
     if not scope.get("sources"):
-        services.discard(PUSH)
+        services.discard(Service.ENRICHMENT_PUSH)
     return sorted(services)
 
 

@@ -110,7 +110,7 @@ def directory(session: Session, now: datetime) -> list[dict[str, Any]]:
 def _agency(session: Session, org: Organisation) -> dict[str, Any]:
     org_type = OrganisationType(org.org_type)
     return {
-        "identifier": f"{org.instance}/{org.member_class}/{org.member_code}",
+        "identifier": member_of(org),
         "name": org.name,
         "type": org_type.value,
         "type_vi": org_type.name_vi,

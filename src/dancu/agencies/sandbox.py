@@ -38,7 +38,6 @@ from dancu.synth.population import Person
 
 KIND = "sandbox"  # job.kind of sandbox loads
 SEED_BASE = 7_300_000  # the k-th load draws its people with seed SEED_BASE + k (never a registry synth seed)
-MAX_HTTP_RESIDENTS = 10_000  # POST /agencies/sandbox: at most one chunk; larger sandboxes with the CLI
 REASON = "sandbox - synthetic test resident, no real person"
 NOTE_VI = ("Môi trường kiểm thử: công dân giả lập (dancu.synth), không phải người thật; không có số điện thoại, "
            "thư điện tử, số CMND cũ. Khóa kiểm thử chỉ truy cập được các công dân này.")

@@ -338,9 +338,13 @@ class SystemView(BaseModel):
         default_factory=list, description="Every change to its organisation's focal points, oldest first")
 
 
+MAX_HTTP_RESIDENTS = 10_000  # POST /agencies/sandbox: at most one chunk; larger sandboxes with the CLI
+
+
 class SandboxLoadBody(Strict):
-    residents: int = Field(ge=1, le=10_000, description="The sandbox holds at least this many synthetic residents "
-                                                        "afterwards (larger sandboxes: dancu agencies sandbox load)")
+    residents: int = Field(ge=1, le=MAX_HTTP_RESIDENTS,
+                           description="The sandbox holds at least this many synthetic residents afterwards (larger "
+                                       "sandboxes: dancu agencies sandbox load)")
 
 
 class SandboxLoadView(BaseModel):

@@ -86,7 +86,7 @@ def start(ctx: Context, body: OnboardingCreate) -> OnboardingRequest:
     anything is written."""
     data = body.model_dump(mode="json", exclude={"documents", "notes"})
     letter = _step(ctx, 1, StepBody(documents=body.documents, notes=body.notes), data)
-    before = Onboarding(SystemKind(body.system.kind))
+    before = Onboarding(body.system.kind)
     after = onboarding.record(before, letter)
     org = _organisation(ctx, body)
     system = _system_for_request(ctx, org, body)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from dancu.ledger.appending import append as append
 from dancu.ledger.appending import append_from_thread as append_from_thread
 from dancu.ledger.domain import EntryKind, LedgerEntry
 

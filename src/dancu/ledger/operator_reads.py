@@ -112,8 +112,7 @@ class Shown:
         rank = {name: i for i, name in enumerate(self.order)}
         out: dict[tuple[str, ...], list[str]] = {}
         for personal_id, shown in self._fields.items():
-            seen = list(shown)
-            key = tuple(sorted(seen, key=lambda name: (rank.get(name, len(rank)), seen.index(name))))
+            key = tuple(sorted(shown, key=lambda name: rank.get(name, len(rank))))  # stable: ties keep their order
             out.setdefault(key, []).append(personal_id)
         return [(tuple(ids), fields) for fields, ids in out.items()]
 

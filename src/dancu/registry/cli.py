@@ -38,10 +38,6 @@ READER = typer.Option(None, "--actor", help=operator_reads.ACTOR_HELP)
 PURPOSE = typer.Option(None, "--purpose", help=operator_reads.purpose_help())
 
 
-def _reader(actor: str | None, purpose: str | None) -> disclosure.Reader:
-    return operator_reads.cli_reader(actor, purpose)
-
-
 def _parsed(model: Any, values: dict[str, Any]) -> Any:
     try:
         return model.model_validate(values)
@@ -103,7 +99,7 @@ def show(
     """Show a record with its household, now or as of a past time (logged first)."""
     database = get_database()
     with ledger_writer(database) as writer, database.sessions.begin() as session:
-        read = disclosure.read_resident(session, _reader(actor, purpose), writer.append,
+        read = disclosure.read_resident(session, operator_reads.cli_reader(actor, purpose), writer.append,
                                         queries.checked_id(personal_id), as_of)
     _print_record(read.answer)
 
@@ -113,7 +109,7 @@ def history(personal_id: str, actor: str | None = READER, purpose: str | None = 
     """Show every change to a record (logged first)."""
     database = get_database()
     with ledger_writer(database) as writer, database.sessions.begin() as session:
-        read = disclosure.resident_history(session, _reader(actor, purpose), writer.append,
+        read = disclosure.resident_history(session, operator_reads.cli_reader(actor, purpose), writer.append,
                                            queries.checked_id(personal_id))
     _print_history(read.answer)
 
@@ -132,7 +128,7 @@ def search(
     database = get_database()
     with ledger_writer(database) as writer, database.sessions.begin() as session:
         page = disclosure.search_residents(
-            session, _reader(actor, purpose), writer.append, name=name, dob=dob, province=province,
+            session, operator_reads.cli_reader(actor, purpose), writer.append, name=name, dob=dob, province=province,
             commune=commune, limit=limit
         ).answer
     table = Table(title=f"{len(page.items)} result(s)" + (" — more available" if page.has_more else ""))

@@ -36,8 +36,6 @@ from sqlalchemy.orm import Session
 from dancu.ledger.operator_reads import API as API
 from dancu.ledger.operator_reads import CLI as CLI
 from dancu.ledger.operator_reads import DEFAULT_PURPOSE as DEFAULT_PURPOSE
-from dancu.ledger.operator_reads import LEGAL_BASIS as LEGAL_BASIS
-from dancu.ledger.operator_reads import OPERATOR_PREFIX as OPERATOR_PREFIX
 from dancu.ledger.operator_reads import Disclosed as Disclosed
 from dancu.ledger.operator_reads import Log as Log
 from dancu.ledger.operator_reads import Reader as Reader

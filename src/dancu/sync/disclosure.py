@@ -17,7 +17,7 @@ whose entry cannot be written is refused, and the request's rollback leaves the 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -51,16 +51,19 @@ def list_reviews(session: Session, reader: Reader, log: Log, *, job_id: int | No
 
 
 def accept(session: Session, reader: Reader, log: Log, item_id: str, note: str | None = None) -> Disclosed[ReviewItem]:
-    started = time.perf_counter()
-    item = service.accept(session, item_id, actor=reader.username, note=note)
-    return disclose(reader, log, ACCEPT, {"item_id": item_id, "note": note}, item, item.model_dump_json().encode(),
-                    started, shown(session, [item]))
+    return _decide(session, reader, log, ACCEPT, service.accept, item_id, note)
 
 
 def reject(session: Session, reader: Reader, log: Log, item_id: str, note: str | None = None) -> Disclosed[ReviewItem]:
+    return _decide(session, reader, log, REJECT, service.reject, item_id, note)
+
+
+def _decide(session: Session, reader: Reader, log: Log, name: str, decide: Callable[..., ReviewItem], item_id: str,
+            note: str | None) -> Disclosed[ReviewItem]:
+    """A decision on a review item, whose answer (the item) shows resident data like the queue does."""
     started = time.perf_counter()
-    item = service.reject(session, item_id, actor=reader.username, note=note)
-    return disclose(reader, log, REJECT, {"item_id": item_id, "note": note}, item, item.model_dump_json().encode(),
+    item = decide(session, item_id, actor=reader.username, note=note)
+    return disclose(reader, log, name, {"item_id": item_id, "note": note}, item, item.model_dump_json().encode(),
                     started, shown(session, [item]))
 
 

@@ -53,7 +53,7 @@ def shown(session: Session, views: list[CorrectionView]) -> Shown:
     out = Shown(order=RECORD_FIELDS)
     holders: dict[str, tuple[str, ...]] = {}
     for view in views:
-        numbers = holders.get(view.personal_id) or holders.setdefault(
-            view.personal_id, subjects(session, view.personal_id, view.personal_id))
-        out.add(numbers, ("personal_id", view.field))
+        if view.personal_id not in holders:
+            holders[view.personal_id] = subjects(session, view.personal_id, view.personal_id)
+        out.add(holders[view.personal_id], ("personal_id", view.field))
     return out
