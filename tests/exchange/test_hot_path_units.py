@@ -1,5 +1,5 @@
-"""Pieces of the verify hot path, without a server: the access-token cache, the batched reads, the
-coalesced writes of the HTTP server, giving back a rate token."""
+"""Pieces of the verify hot path, without an HTTP server: the access-token cache, the batched reads (and how
+PostgreSQL plans them), the coalesced writes of the HTTP server, giving back a rate token."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dancu.agencies import tokens
+from dancu.db import Database
+from dancu.db.engine import libpq_url
 from dancu.exchange import lookups, repository
+from dancu.exchange.pool import AsyncPool
 from dancu.policy.rate import RateLimiter
 from dancu.server import _Corked
 
@@ -98,6 +101,26 @@ def test_a_failed_lookup_fails_every_request_of_its_batch(monkeypatch: pytest.Mo
         return await asyncio.gather(*(book.standing(1, "001090000001") for _ in range(5)), return_exceptions=True)
 
     assert all(isinstance(outcome, OSError) for outcome in asyncio.run(run()))
+
+
+def test_the_batched_read_is_planned_once_per_connection(database: Database) -> None:
+    """Left to choose, PostgreSQL plans the read afresh for every batch (its generic plan looks dearer than a
+    one-request custom plan); the lookups' connections force the generic plan, planned once."""
+
+    async def run() -> list[tuple[int, int]]:
+        pool = AsyncPool(libpq_url(database.url), 1, setup=lookups.SETUP)
+        book = lookups.Lookups(pool, readers=1)
+        try:
+            for n in range(10):  # psycopg prepares a statement on its sixth execution
+                assert await book.standing(-1, f"0010900000{n:02d}") is None  # no such credential
+            async with pool.connection() as conn:
+                cur = await conn.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements")
+                return await cur.fetchall()
+        finally:
+            await pool.close()
+
+    [(generic, custom)] = asyncio.run(run())
+    assert custom == 0 and generic >= 4
 
 
 class _Transport:

@@ -1,7 +1,8 @@
 """A small pool of psycopg async connections (autocommit) for the exchange's hot path.
 
 psycopg_pool is not a dependency; this is the little we need: connections opened lazily up to a size,
-handed out from a queue, and replaced when they come back broken.
+handed out from a queue, and replaced when they come back broken; ``setup`` statements (session settings)
+run once on each new connection.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import psycopg
 
 
 class AsyncPool:
-    def __init__(self, conninfo: str, size: int = 8) -> None:
-        self._conninfo = conninfo
+    def __init__(self, conninfo: str, size: int = 8, setup: tuple[str, ...] = ()) -> None:
+        self.conninfo = conninfo
         self._size = size
+        self._setup = setup
         self._idle: asyncio.Queue[psycopg.AsyncConnection] | None = None
         self._opened = 0
         self._all: set[psycopg.AsyncConnection] = set()
@@ -31,9 +33,16 @@ class AsyncPool:
         if idle.empty() and self._opened < self._size:
             self._opened += 1
             try:
-                conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+                conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
             except BaseException:
                 self._opened -= 1
+                raise
+            try:
+                for statement in self._setup:
+                    await conn.execute(statement)
+            except BaseException:
+                self._opened -= 1
+                await conn.close()
                 raise
             self._all.add(conn)
             return conn
