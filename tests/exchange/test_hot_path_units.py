@@ -18,7 +18,6 @@ from dancu.agencies import tokens
 from dancu.db import Database
 from dancu.db.engine import libpq_url
 from dancu.exchange import lookups, repository
-from dancu.exchange.pool import AsyncPool
 from dancu.policy.rate import RateLimiter
 from dancu.server import _Corked
 
@@ -108,10 +107,10 @@ def test_the_batched_read_is_planned_once_per_connection(database: Database) -> 
     one-request custom plan); the lookups' connections force the generic plan, planned once."""
 
     async def run() -> list[tuple[int, int]]:
-        pool = AsyncPool(libpq_url(database.url), 1, setup=lookups.SETUP)
-        book = lookups.Lookups(pool, readers=1)
+        book = lookups.Lookups.on_own_connections(libpq_url(database.url))
+        pool = book.pool
         try:
-            for n in range(10):  # psycopg prepares a statement on its sixth execution
+            for n in range(10):  # one after another, on one connection; psycopg prepares on the sixth execution
                 assert await book.standing(-1, f"0010900000{n:02d}") is None  # no such credential
             async with pool.connection() as conn:
                 cur = await conn.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements")

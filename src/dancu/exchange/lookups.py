@@ -39,6 +39,12 @@ class Lookups:
         self._waiting: list[tuple[Ask, asyncio.Future[Standing | None]]] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
+    @classmethod
+    def on_own_connections(cls, conninfo: str) -> Lookups:
+        """Reading on :data:`READERS` connections of their own, with generic plans (see the module's docstring);
+        the caller closes ``pool``."""
+        return cls(AsyncPool(conninfo, READERS, setup=SETUP))
+
     async def standing(self, credential_id: int, personal_id: str) -> Standing | None:
         """What :func:`repository.auth_and_records` says about this one ask (batched with others)."""
         future: asyncio.Future[Standing | None] = asyncio.get_running_loop().create_future()

@@ -15,7 +15,6 @@ from dancu.db import Database
 from dancu.db.engine import libpq_url
 from dancu.exchange import repository
 from dancu.exchange.ledger_port import LedgerPort
-from dancu.exchange import lookups
 from dancu.exchange.lookups import Lookups
 from dancu.exchange.pool import AsyncPool
 from dancu.exchange.quota import QuotaBook
@@ -38,8 +37,7 @@ class Runtime:
     lookups: Lookups = field(init=False)
 
     def __post_init__(self) -> None:
-        # the lean path's batched read on connections of its own, planned once (see dancu.exchange.lookups)
-        self.lookups = Lookups(AsyncPool(self.pool.conninfo, lookups.READERS, setup=lookups.SETUP))
+        self.lookups = Lookups.on_own_connections(self.pool.conninfo)
 
     @classmethod
     def for_database(cls, database: Database, pool_size: int = 8) -> Runtime:
