@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from dancu.db import Database
 from dancu.kit.text import clean, fold
-from dancu.sync import chunks, jobs, links, testdata
+from dancu.sync import chunk_sql, chunks, jobs, links, testdata
 from dancu.sync.matching.names import loose_key
 from dancu.sync.matching.records import Normaliser
 from dancu.sync.sources import Source
@@ -56,6 +56,36 @@ def test_sql_clean_and_fold_equal_python(session: Session, name: str) -> None:
     got = session.execute(text("SELECT sync_clean(:n), sync_fold(:n), sync_name_loose(sync_fold(:n))"),
                           {"n": name}).one()
     assert tuple(got) == (clean(name), fold(name), loose_key(fold(name)))
+
+
+def _usual_writings(day: int | None, month: int | None, year: int) -> set[str]:
+    if day is not None and month is not None:
+        return {f"{day:02d}/{month:02d}/{year}", f"{year}-{month:02d}-{day:02d}"}
+    if month is not None:
+        return {f"{month:02d}/{year}", f"{year}-{month:02d}"}
+    return {str(year)}
+
+
+WRITTEN = st.text(alphabet=st.sampled_from("0123456789/-. "), max_size=11)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(day=st.none() | st.integers(1, 31), month=st.none() | st.integers(1, 12), year=st.integers(1900, 2100),
+       pick=st.integers(0, 1), noise=st.none() | WRITTEN)
+def test_the_fast_date_test_accepts_exactly_the_usual_writings(session: Session, day: int | None,
+                                                              month: int | None, year: int, pick: int,
+                                                              noise: str | None) -> None:
+    """The fast statement's date test holds exactly when the record writes the resident's date in one of the
+    usual ways (anything else is left to the full judgement)."""
+    day = day if month is not None else None
+    usual = sorted(_usual_writings(day, month, year))
+    written = noise if noise is not None else usual[pick % len(usual)]
+    got = session.execute(text(f"SELECT coalesce(s.dob IN ({chunk_sql._renderings()}), false) "
+                               "FROM (SELECT CAST(:dob AS text) AS dob) s, "
+                               "(SELECT CAST(:d AS int) AS dob_day, CAST(:m AS int) AS dob_month, "
+                               "CAST(:y AS int) AS dob_year) r"),
+                          {"dob": written, "d": day, "m": month, "y": year}).scalar_one()
+    assert got == (written in usual)
 
 
 DATES = ["1985-04-12", "12/04/1985", "04/1985", "1985", "1985-25-04", "04/25/1985", "31/02/1990", "hôm qua",
