@@ -108,15 +108,14 @@ def test_the_batched_read_is_planned_once_per_connection(database: Database) -> 
 
     async def run() -> list[tuple[int, int]]:
         book = lookups.Lookups.on_own_connections(libpq_url(database.url))
-        pool = book.pool
         try:
             for n in range(10):  # one after another, on one connection; psycopg prepares on the sixth execution
                 assert await book.standing(-1, f"0010900000{n:02d}") is None  # no such credential
-            async with pool.connection() as conn:
+            async with book.pool.connection() as conn:
                 cur = await conn.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements")
                 return await cur.fetchall()
         finally:
-            await pool.close()
+            await book.close()
 
     [(generic, custom)] = asyncio.run(run())
     assert custom == 0 and generic >= 4

@@ -41,9 +41,11 @@ class Lookups:
 
     @classmethod
     def on_own_connections(cls, conninfo: str) -> Lookups:
-        """Reading on :data:`READERS` connections of their own, with generic plans (see the module's docstring);
-        the caller closes ``pool``."""
+        """Reading on :data:`READERS` connections of their own, with generic plans (see the module's docstring)."""
         return cls(AsyncPool(conninfo, READERS, setup=SETUP))
+
+    async def close(self) -> None:
+        await self.pool.close()
 
     async def standing(self, credential_id: int, personal_id: str) -> Standing | None:
         """What :func:`repository.auth_and_records` says about this one ask (batched with others)."""

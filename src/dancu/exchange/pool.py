@@ -32,17 +32,15 @@ class AsyncPool:
         idle = self._queue()
         if idle.empty() and self._opened < self._size:
             self._opened += 1
+            conn: psycopg.AsyncConnection | None = None
             try:
                 conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
-            except BaseException:
-                self._opened -= 1
-                raise
-            try:
                 for statement in self._setup:
                     await conn.execute(statement)
             except BaseException:
                 self._opened -= 1
-                await conn.close()
+                if conn is not None:
+                    await conn.close()
                 raise
             self._all.add(conn)
             return conn

@@ -73,7 +73,7 @@ class Runtime:
         finally:
             await self.ledger.close()
             await self.pool.close()
-            await self.lookups.pool.close()
+            await self.lookups.close()
 
 
 def runtime_of(request: Request) -> Runtime:
