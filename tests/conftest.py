@@ -115,14 +115,13 @@ def live_server(live_app: FastAPI) -> Iterator[str]:
 @pytest.fixture
 def broken_ledger(live_app: FastAPI, database: Database) -> Iterator[None]:
     """``live_server``'s exchange log cannot be written while the test runs (every append fails)."""
-    import psycopg
 
     from dancu.db.engine import libpq_url
     from dancu.exchange.ledger_port import LedgerPort
     from tests.ledger.reads import FailingWriter
 
     healthy = live_app.state.ledger_writer
-    live_app.state.ledger_writer = LedgerPort(lambda: psycopg.connect(libpq_url(database.url)), factory=FailingWriter)
+    live_app.state.ledger_writer = LedgerPort(libpq_url(database.url), factory=FailingWriter)
     yield
     live_app.state.ledger_writer = healthy
 

@@ -4,7 +4,6 @@ and both downloads answer an HTML 503 (with the security headers) naming none of
 from __future__ import annotations
 
 import httpx
-import psycopg
 import pytest
 from fastapi import FastAPI
 
@@ -30,7 +29,7 @@ def test_nothing_is_shown_when_the_log_cannot_be_written(live_server: str, live_
         register_account(client, database, person)
 
         healthy = live_app.state.ledger_writer
-        live_app.state.ledger_writer = LedgerPort(lambda: psycopg.connect(libpq_url(database.url)),
+        live_app.state.ledger_writer = LedgerPort(libpq_url(database.url),
                                                   factory=FailingWriter)
         try:
             refused = {path: client.get(path) for path in PAGES}

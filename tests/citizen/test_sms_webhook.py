@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import psycopg
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -163,7 +162,7 @@ def test_a_message_refused_for_want_of_the_log_is_answered_on_retry(
     """The 503 rolled back the message's key with its look-up: the aggregator's retry is answered."""
     lookup, message_id = f"DC {resident['personal_id']}", unique("agg-")
     healthy = live_app.state.ledger_writer
-    live_app.state.ledger_writer = LedgerPort(lambda: psycopg.connect(libpq_url(database.url)),
+    live_app.state.ledger_writer = LedgerPort(libpq_url(database.url),
                                               factory=FailingWriter)
     try:
         assert send_sms(http, resident["phone"], lookup, message_id=message_id).status_code == 503

@@ -20,7 +20,7 @@ from dancu.db import Database
 from dancu.db.engine import libpq_url
 from dancu.exchange.ledger_port import LedgerPort, unavailable
 from dancu.ledger.domain import LedgerEntry, Receipt
-from dancu.ledger.writer import LedgerWriter
+from dancu.ledger.loop_writer import LoopWriter
 from dancu.sync.push import spool
 from tests.agencies.factories import ACTOR, assert_problem
 from tests.exchange.helpers import System, bearer, entries, grant, onboard, resident
@@ -223,16 +223,16 @@ def test_a_push_lands_as_canonical_json_lines_named_by_its_hash(xhttp: httpx.Cli
     assert [p.name for p in (push_dir / "bhyt").iterdir() if p.name.startswith(".")] == []
 
 
-class _FailingWriter(LedgerWriter):
+class _FailingWriter(LoopWriter):
     """Starts fine; every append fails as a broken commit would."""
 
-    def start(self) -> LedgerWriter:
+    async def start(self) -> LoopWriter:
         return self
 
     async def append_async(self, entry: LedgerEntry) -> Receipt:
         raise unavailable()
 
-    def close(self) -> None:
+    async def close(self) -> None:
         return None
 
 
@@ -243,7 +243,7 @@ def test_no_answer_without_its_log_entry_and_a_resend_completes_the_push(
     person = resident(xhttp, sex="1")
     records = [record(person)]
     healthy = exchange_app.state.ledger_writer
-    exchange_app.state.ledger_writer = LedgerPort(lambda: psycopg.connect(libpq_url(database.url)),
+    exchange_app.state.ledger_writer = LedgerPort(libpq_url(database.url),
                                                   factory=_FailingWriter)
     try:
         lost = push(xhttp, token, records)

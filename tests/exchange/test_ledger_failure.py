@@ -3,31 +3,29 @@
 from __future__ import annotations
 
 import httpx
-import psycopg
 from fastapi import FastAPI
 
 from dancu.exchange.ledger_port import LedgerPort, unavailable
 from dancu.ledger.domain import LedgerEntry, Receipt
-from dancu.ledger.writer import LedgerWriter
+from dancu.ledger.loop_writer import LoopWriter
 from tests.agencies.factories import assert_problem
 from tests.exchange.helpers import PURPOSE, bearer, grant, onboard, resident
 
 
-class _FailingWriter(LedgerWriter):
+class _FailingWriter(LoopWriter):
     """Starts fine; every append fails as a broken commit would."""
 
-    def start(self) -> LedgerWriter:
+    async def start(self) -> LoopWriter:
         return self
 
     async def append_async(self, entry: LedgerEntry) -> Receipt:
         raise unavailable()
 
-    def close(self) -> None:
+    async def close(self) -> None:
         return None
 
 
-def _unreachable() -> psycopg.Connection:
-    return psycopg.connect("postgresql://nobody@127.0.0.1:1/none", connect_timeout=1)
+UNREACHABLE = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1"
 
 
 
@@ -39,8 +37,8 @@ def test_ledger_failure_answers_503_and_discloses_nothing(xhttp: httpx.Client, e
     pid = person["personal_id"]
     for mode in ("unreachable", "failing_commit"):
         healthy = exchange_app.state.ledger_writer
-        factory = {"failing_commit": _FailingWriter}.get(mode, LedgerWriter)
-        exchange_app.state.ledger_writer = LedgerPort(_unreachable, factory=factory)
+        factory = {"failing_commit": _FailingWriter}.get(mode, LoopWriter)
+        exchange_app.state.ledger_writer = LedgerPort(UNREACHABLE, factory=factory)
         try:
             verify = xhttp.post("/exchange/v1/verify", json={"personal_id": pid, "purpose": PURPOSE,
                                                              "full_name": "Lê Văn Bình"}, headers=bearer(token))

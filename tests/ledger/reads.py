@@ -12,7 +12,7 @@ from sqlalchemy import text
 from dancu.db import Database
 from dancu.exchange.ledger_port import unavailable
 from dancu.ledger.domain import LedgerEntry, Receipt
-from dancu.ledger.writer import LedgerWriter
+from dancu.ledger.loop_writer import LoopWriter
 
 SEQ_HEADER = "x-dancu-log-seq"
 
@@ -72,19 +72,16 @@ def operator_entries_since(database: Database, seq: int) -> list[Any]:
                                       "'operator:%' ORDER BY seq"), {"s": seq}))
 
 
-class FailingWriter(LedgerWriter):
+class FailingWriter(LoopWriter):
     """Starts fine; every append fails as a broken commit would."""
 
-    def start(self) -> LedgerWriter:
+    async def start(self) -> LoopWriter:
         return self
-
-    def append(self, entry: LedgerEntry) -> Receipt:
-        raise unavailable()
 
     async def append_async(self, entry: LedgerEntry) -> Receipt:
         raise unavailable()
 
-    def close(self) -> None:
+    async def close(self) -> None:
         return None
 
 

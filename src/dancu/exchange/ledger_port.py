@@ -1,9 +1,9 @@
 """The process's one ledger writer, as the exchange uses it: started with the app, awaited per answer.
 
-The writer (``dancu.ledger.writer.LedgerWriter``) group-commits entries from every request in flight;
-each request awaits its own receipt, i.e. its entry is durable, before the answer is sent.  If the writer
-cannot start (database down) the port keeps trying on later appends; meanwhile every append raises
-``LedgerUnavailable`` and the exchange answers 503 and discloses nothing.
+The writer (:class:`dancu.ledger.loop_writer.LoopWriter`, on the server's event loop) group-commits entries
+from every request in flight; each request awaits its own receipt, i.e. its entry is durable, before the
+answer is sent.  If the writer cannot start (database down) the port keeps trying on later appends;
+meanwhile every append raises ``LedgerUnavailable`` and the exchange answers 503 and discloses nothing.
 """
 
 from __future__ import annotations
@@ -12,26 +12,23 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-import psycopg
-
+from dancu.ledger import writer as thread_writer
 from dancu.ledger.domain import LedgerEntry, Receipt
 from dancu.ledger.errors import LedgerUnavailable
-from dancu.ledger.writer import LedgerWriter
+from dancu.ledger.loop_writer import LoopWriter
 
 log = logging.getLogger(__name__)
 
 
 def unavailable() -> LedgerUnavailable:
-    return LedgerUnavailable("Không ghi được nhật ký chia sẻ; yêu cầu bị từ chối.",
-                             "The exchange log could not be written; the request is refused.")
+    return thread_writer.unavailable()
 
 
 class LedgerPort:
-    def __init__(self, connect: Callable[[], psycopg.Connection],
-                 factory: Callable[[Callable[[], psycopg.Connection]], LedgerWriter] = LedgerWriter) -> None:
-        self._connect = connect
+    def __init__(self, conninfo: str, factory: Callable[[str], LoopWriter] = LoopWriter) -> None:
+        self._conninfo = conninfo
         self._factory = factory
-        self._writer: LedgerWriter | None = None
+        self._writer: LoopWriter | None = None
         self._lock: asyncio.Lock | None = None
 
     async def start(self) -> None:
@@ -41,14 +38,14 @@ class LedgerPort:
         except LedgerUnavailable:
             log.warning("exchange-log writer did not start; will retry on the next exchange")
 
-    async def _ensure(self) -> LedgerWriter:
+    async def _ensure(self) -> LoopWriter:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
             if self._writer is None:
-                writer = self._factory(self._connect)
+                writer = self._factory(self._conninfo)
                 try:
-                    await asyncio.to_thread(writer.start)
+                    await writer.start()
                 except Exception as cause:
                     raise unavailable() from cause
                 self._writer = writer
@@ -70,4 +67,4 @@ class LedgerPort:
     async def close(self) -> None:
         writer, self._writer = self._writer, None
         if writer is not None:
-            await asyncio.to_thread(writer.close)
+            await writer.close()

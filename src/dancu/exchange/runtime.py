@@ -8,7 +8,6 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 from fastapi import Request
 
 from dancu.db import Database
@@ -43,7 +42,7 @@ class Runtime:
     def for_database(cls, database: Database, pool_size: int = 8) -> Runtime:
         url = libpq_url(database.url)
         pool = AsyncPool(url, pool_size)
-        return cls(pool, LedgerPort(lambda: psycopg.connect(url)), QuotaBook(pool))
+        return cls(pool, LedgerPort(url), QuotaBook(pool))
 
     async def policy(self, policy_version_id: int | None) -> Policy | None:
         if policy_version_id is None:

@@ -58,12 +58,16 @@ def next_seq(conn: psycopg.Connection) -> int:
 
 
 def ensure_partition(conn: psycopg.Connection, moment: datetime) -> None:
-    conn.execute("SELECT ledger_ensure_partition(%s)", (moment,))
+    conn.execute(ENSURE_PARTITION_SQL, (moment,))
+
+
+COPY_SQL = f"COPY ledger_entry ({', '.join(ENTRY_COLUMNS)}) FROM STDIN"
+ENSURE_PARTITION_SQL = "SELECT ledger_ensure_partition(%s)"
 
 
 def copy_text(conn: psycopg.Connection, data: bytes) -> None:
     """Rows already in COPY text format (see encoding.copy_row)."""
-    with conn.cursor() as cur, cur.copy(f"COPY ledger_entry ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as copy:
+    with conn.cursor() as cur, cur.copy(COPY_SQL) as copy:
         copy.write(data)
 
 

@@ -64,7 +64,8 @@ class _Pending:
         self.group: list[_Pending] | None = None  # set on the member that answers for a whole group
 
 
-def _unavailable(cause: BaseException) -> LedgerUnavailable:
+def unavailable(cause: BaseException | None = None) -> LedgerUnavailable:
+    """The refusal every waiter of a failed batch gets (the exchange answers it as a 503)."""
     error = LedgerUnavailable("Không ghi được nhật ký chia sẻ; yêu cầu bị từ chối.",
                               "The exchange log could not be written; the request is refused.")
     error.__cause__ = cause
@@ -142,12 +143,12 @@ def _literal(values: tuple[str, ...]) -> str:
     return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
 
 
-def _params(batch: list[_Pending]) -> dict[str, Any]:
+def insert_params(batch: Sequence[Prepared]) -> dict[str, Any]:
+    """:data:`INSERT_SQL`'s parameters for ``batch`` (all but ``now``)."""
     columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
     (kind, client, relaying, end_user, service, purpose, basis, ids, fields, result, error, request, response,
      latency, correlation, head, middle, tail) = columns.values()
-    for pending in batch:
-        p = pending.prepared
+    for p in batch:
         e = p.entry
         kind.append(str(e.kind))
         client.append(e.client_system)
@@ -168,6 +169,33 @@ def _params(batch: list[_Pending]) -> dict[str, Any]:
         middle.append(p.middle)
         tail.append(p.tail)
     return {"n": len(batch), **columns}
+
+
+def ensure_partitions(conn: psycopg.Connection, now: datetime, made: set[datetime]) -> None:
+    """This month's and next month's partitions (those not yet in ``made``, which collects them), each in its
+    own transaction, before any batch takes the seq lock.
+
+    Creating a partition locks the parent table: a long reader (``verify``) would make it wait, and every
+    writer queue behind it.  So it waits at most a second and is retried with the next batch; the next
+    month's partition is made a month early, so only a missing current one can fail a batch.
+    """
+    for month in _months_ahead(now):
+        if month in made:
+            continue
+        try:
+            with conn.transaction():
+                conn.execute("SET LOCAL lock_timeout = '1s'")
+                repository.ensure_partition(conn, month)
+        except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):  # another process, same moment
+            pass
+        except psycopg.errors.LockNotAvailable:
+            continue
+        made.add(month)
+
+
+def months_ahead_made(now: datetime, made: set[datetime]) -> bool:
+    """Whether this month's and next month's partitions are known to exist."""
+    return all(month in made for month in _months_ahead(now))
 
 
 def _months_ahead(moment: datetime) -> list[datetime]:
@@ -271,7 +299,7 @@ class LedgerWriter:
     def _submit(self, item: _Pending | list[_Pending]) -> None:
         if self._thread is None or self._stopping:
             pending = item[-1] if isinstance(item, list) else item
-            pending.outcome = _unavailable(RuntimeError("ledger writer is not running"))
+            pending.outcome = unavailable(RuntimeError("ledger writer is not running"))
             if pending.future is not None:
                 pending.future.set_exception(pending.outcome)
             elif pending.lock is not None:
@@ -312,7 +340,7 @@ class LedgerWriter:
         except Exception as cause:  # any failure: refuse every waiter, start clean next time
             log.error("exchange-log write failed", extra={"entries": len(batch), "error": repr(cause)})
             self._discard_connection()
-            error = _unavailable(cause)
+            error = unavailable(cause)
             for pending in batch:
                 pending.outcome = error
             return
@@ -323,7 +351,7 @@ class LedgerWriter:
         """The batch in one statement (see the module's docstring); its first seq, or None when the batch time
         falls in a month without a partition (another process's time, later: the COPY path makes it)."""
         try:
-            start, moment = self._insert(conn, {**_params(batch), "now": now})
+            start, moment = self._insert(conn, {**insert_params([p.prepared for p in batch]), "now": now})
         except psycopg.errors.CheckViolation:  # "no partition of relation ledger_entry found for row"
             return None
         ts = format_time(moment).encode()
@@ -356,24 +384,7 @@ class LedgerWriter:
         repository.copy_text(conn, data)
 
     def _ensure_partitions(self, conn: psycopg.Connection, now: datetime) -> None:
-        """This month's and next month's partitions, in their own transaction (before the seq lock).
-
-        Creating a partition locks the parent table: a long reader (``verify``) would make it wait, and every
-        writer queue behind it.  So it waits at most a second and is retried with the next batch; the next
-        month's partition is made a month early, so only a missing current one can fail a batch.
-        """
-        for month in _months_ahead(now):
-            if month in self._partitions:
-                continue
-            try:
-                with conn.transaction():
-                    conn.execute("SET LOCAL lock_timeout = '1s'")
-                    repository.ensure_partition(conn, month)
-            except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):  # another process, same moment
-                pass
-            except psycopg.errors.LockNotAvailable:
-                continue
-            self._partitions.add(month)
+        ensure_partitions(conn, now, self._partitions)
 
     def _discard_connection(self) -> None:
         # Drop the connection: a commit whose outcome is unknown is settled by the server (both the rows
