@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +54,58 @@ def test_requests_in_flight_share_commits_and_get_dense_seq_and_matching_receipt
         assert conn.execute(f"SELECT count(*) FROM ledger_entry WHERE leaf_hash <> {RECOMPUTED_SQL}").fetchone() == (0,)
 
 
+def test_a_loop_writer_and_a_thread_writer_at_once_keep_seq_dense(empty_ledger: Database) -> None:
+    """Both kinds of writer take turns on the same seq lock while writing at the same time (as the server's
+    workers and a command do): every number once, every receipt its row's."""
+    url = libpq_url(empty_ledger.url)
+
+    async def work(writer: LoopWriter) -> list[Receipt]:
+        with LedgerWriter(lambda: psycopg.connect(url)) as other, ThreadPoolExecutor(4) as pool:
+            threads = [asyncio.wrap_future(pool.submit(other.append, make_entry(i, correlation_id=f"t{i}")))
+                       for i in range(200)]
+            mine = [writer.append_async(make_entry(i, correlation_id=f"l{i}")) for i in range(200)]
+            return list(await asyncio.gather(*threads, *mine))
+
+    receipts = _run(empty_ledger, work, one_statement=20, max_batch=40)
+    assert sorted(r.seq for r in receipts) == list(range(400))
+    rows = _rows(empty_ledger)
+    assert all(rows[r.seq][0] == r.leaf_hash for r in receipts)
+
+
+def test_a_caller_that_goes_away_does_not_stop_the_others(empty_ledger: Database) -> None:
+    """A request cancelled (its client gone) while its entry is at the database: the entry is still written,
+    and every other caller of the batch gets its receipt."""
+    async def work(writer: LoopWriter) -> tuple[list[Receipt], int]:
+        tasks = [asyncio.ensure_future(writer.append_async(make_entry(i))) for i in range(5)]
+        await asyncio.sleep(0)  # all five are waiting, their batch is starting
+        tasks[2].cancel()
+        done = await asyncio.wait_for(asyncio.gather(*(t for i, t in enumerate(tasks) if i != 2)), 10)
+        return list(done), (await writer.append_async(make_entry(9))).seq
+
+    receipts, after = _run(empty_ledger, work)
+    assert [r.seq for r in receipts] == [0, 1, 3, 4] and after == 5
+    assert sorted(_rows(empty_ledger)) == list(range(6))
+
+
+def test_a_stopped_writer_refuses_its_waiters_instead_of_leaving_them_waiting(empty_ledger: Database) -> None:
+    """The writing task cancelled (the loop shutting down) mid-batch: its callers and the ones queued after
+    them are refused, none is left waiting, and the next append starts cleanly on a new connection."""
+    async def work(writer: LoopWriter) -> tuple[list[Any], int]:
+        first = [asyncio.ensure_future(writer.append_async(make_entry(i))) for i in range(3)]
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # the batch is at the database
+        later = [asyncio.ensure_future(writer.append_async(make_entry(i))) for i in range(3, 5)]
+        await asyncio.sleep(0)
+        assert writer._drain is not None
+        writer._drain.cancel()
+        outcomes = await asyncio.wait_for(asyncio.gather(*first, *later, return_exceptions=True), 10)
+        return outcomes, (await writer.append_async(make_entry(9))).seq
+
+    outcomes, after = _run(empty_ledger, work)
+    assert all(isinstance(o, LedgerUnavailable) for o in outcomes)
+    assert sorted(_rows(empty_ledger)) == list(range(after + 1))  # dense: whatever the cancelled batch left
+
+
 def test_an_entry_alone_is_written_at_once_and_the_sequence_continues_across_writers(empty_ledger: Database) -> None:
     with LedgerWriter(lambda: psycopg.connect(libpq_url(empty_ledger.url))) as thread_writer:
         assert thread_writer.append(make_entry(0)).seq == 0
@@ -87,7 +140,7 @@ def test_a_lost_connection_fails_its_batch_and_the_next_one_reconnects(empty_led
         assert writer._conn is not None
         backend = writer._conn.info.backend_pid
         with empty_ledger.raw_connection(autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (backend,))  # waits until it is gone
         lost = await asyncio.gather(writer.append_async(make_entry(1)), return_exceptions=True)
         return lost[0], (await writer.append_async(make_entry(2))).seq
 
@@ -131,6 +184,7 @@ def test_close_writes_what_is_waiting_and_refuses_what_comes_after(empty_ledger:
         waiting = [asyncio.ensure_future(writer.append_async(make_entry(i))) for i in range(5)]
         await asyncio.sleep(0)  # the appends are queued
         await writer.close()
+        assert all(w.done() for w in waiting) and writer._conn is None  # written before close returned
         late: BaseException | None = None
         try:
             await writer.append_async(make_entry(9))

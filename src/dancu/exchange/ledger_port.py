@@ -30,6 +30,7 @@ class LedgerPort:
         self._factory = factory
         self._writer: LoopWriter | None = None
         self._lock: asyncio.Lock | None = None
+        self._closed = False
 
     async def start(self) -> None:
         """Start the writer now; a failure is logged and retried at the next append."""
@@ -42,6 +43,8 @@ class LedgerPort:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
+            if self._closed:  # shutting down: no new writer that nobody would close
+                raise unavailable()
             if self._writer is None:
                 writer = self._factory(self._conninfo)
                 try:
@@ -65,6 +68,7 @@ class LedgerPort:
         return list(await asyncio.gather(*(self.append(e) for e in entries)))
 
     async def close(self) -> None:
+        self._closed = True
         writer, self._writer = self._writer, None
         if writer is not None:
             await writer.close()

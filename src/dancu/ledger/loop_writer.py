@@ -30,6 +30,7 @@ import psycopg
 from dancu.ledger import repository
 from dancu.ledger.domain import LedgerEntry, Receipt, format_time
 from dancu.ledger.encoding import Prepared, copy_row, prepare
+from dancu.ledger.errors import LedgerUnavailable
 from dancu.ledger.writer import (
     GIN_PENDING_LIST_LIMIT,
     INSERT_SQL,
@@ -41,6 +42,12 @@ from dancu.ledger.writer import (
 
 log = logging.getLogger(__name__)
 Waiting = tuple[Prepared, "asyncio.Future[Receipt]"]
+
+
+def _refuse(waiting: list[Waiting], error: LedgerUnavailable) -> None:
+    for _, future in waiting:
+        if not future.done():
+            future.set_exception(error)
 
 
 class LoopWriter:
@@ -90,6 +97,8 @@ class LoopWriter:
                 await self._write(batch)
         finally:
             self._drain = None
+            left, self._waiting = self._waiting, []  # only when cancelled: nobody will write these
+            _refuse(left, unavailable(RuntimeError("ledger writer stopped")))
 
     async def _write(self, batch: list[Waiting]) -> None:
         try:
@@ -101,13 +110,12 @@ class LoopWriter:
                 start, moment = await self._insert(conn, batch, now)
             else:
                 start, moment = await self._write_copy(conn, batch, now)
-        except Exception as cause:  # any failure: refuse every waiter of the batch, start clean next time
+        except BaseException as cause:  # any failure: refuse every waiter of the batch, start clean next time
             log.error("exchange-log write failed", extra={"entries": len(batch), "error": repr(cause)})
-            await self._discard_connection()
-            error = unavailable(cause)
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
+            _refuse(batch, unavailable(cause))
+            await self._discard_connection()  # also when cancelled: the connection may be inside a transaction
+            if not isinstance(cause, Exception):
+                raise
             return
         self.batches += 1
         ts = format_time(moment).encode()
@@ -140,7 +148,8 @@ class LoopWriter:
             return await self._execute(conn, params)
         except psycopg.errors.CheckViolation:  # "no partition of relation ledger_entry found for row":
             latest = await (await conn.execute("SELECT last_recorded_at FROM ledger_state WHERE id = 1")).fetchone()
-            await self._make_partitions(max(now, latest[0]) if latest else now)  # another process's later time
+            ahead = latest[0] if latest and latest[0] is not None and latest[0] > now else now
+            await self._make_partitions(ahead)  # another process's later time
             return await self._execute(conn, params)
 
     async def _execute(self, conn: psycopg.AsyncConnection, params: dict[str, object]) -> tuple[int, datetime]:
@@ -161,8 +170,8 @@ class LoopWriter:
         return conn
 
     async def _make_partitions(self, now: datetime) -> None:
-        """Once a month or so: on a short-lived connection of its own, in a worker thread (the DDL may wait up
-        to a second for its lock, see :func:`dancu.ledger.writer.ensure_partitions`)."""
+        """On start, after a reconnect and at a month's turn: on a short-lived connection of its own, in a worker
+        thread (the DDL may wait up to a second for its lock, see :func:`dancu.ledger.writer.ensure_partitions`)."""
         def make() -> None:
             with psycopg.connect(self.conninfo, autocommit=True) as conn:
                 ensure_partitions(conn, now, self._partitions)
