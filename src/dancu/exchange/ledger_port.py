@@ -12,16 +12,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from dancu.ledger import writer as thread_writer
 from dancu.ledger.domain import LedgerEntry, Receipt
 from dancu.ledger.errors import LedgerUnavailable
 from dancu.ledger.loop_writer import LoopWriter
+from dancu.ledger.writer import unavailable as unavailable  # the one refusal; tests import it from here
 
 log = logging.getLogger(__name__)
-
-
-def unavailable() -> LedgerUnavailable:
-    return thread_writer.unavailable()
 
 
 class LedgerPort:

@@ -57,12 +57,12 @@ def next_seq(conn: psycopg.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def ensure_partition(conn: psycopg.Connection, moment: datetime) -> None:
-    conn.execute(ENSURE_PARTITION_SQL, (moment,))
-
-
 COPY_SQL = f"COPY ledger_entry ({', '.join(ENTRY_COLUMNS)}) FROM STDIN"
 ENSURE_PARTITION_SQL = "SELECT ledger_ensure_partition(%s)"
+
+
+def ensure_partition(conn: psycopg.Connection, moment: datetime) -> None:
+    conn.execute(ENSURE_PARTITION_SQL, (moment,))
 
 
 def copy_text(conn: psycopg.Connection, data: bytes) -> None:
