@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import psycopg
 
 from dancu.ledger import repository
@@ -108,11 +109,12 @@ def _wake(batch: list[_Pending]) -> None:
 _COLUMNS = ("kind", "client_system", "relaying_platform", "end_user", "service", "purpose", "legal_basis",
             "personal_ids", "fields_disclosed", "result", "error_code", "request_hash", "response_hash", "latency_ms",
             "correlation_id", "head", "middle", "tail")
-_TYPES = {"request_hash": "bytea", "response_hash": "bytea", "latency_ms": "int4", "head": "bytea",
-          "middle": "bytea", "tail": "bytea"}
-# One statement, parameters in binary: claims the numbers and the batch time (never before the previous
-# batch's), inserts the rows (personal_ids and fields_disclosed arrive as array literals: rows of different
-# lengths cannot be one array parameter), returns the first number and the time.
+_TYPES = {"personal_ids": "text[]", "fields_disclosed": "text[]", "latency_ms": "int4"}
+_AS_BYTES = {"request_hash": "decode(r.request_hash, 'hex')", "response_hash": "decode(r.response_hash, 'hex')"}
+# One statement: claims the numbers and the batch time (never before the previous batch's), inserts the rows,
+# returns the first number and the time.  The rows arrive as one JSON array of objects (one parameter, one
+# orjson call): as 18 array parameters psycopg spent 89 µs of Python adapting a one-entry batch, as JSON 7 µs.
+# head, middle and tail are UTF-8 JSON text (orjson's), so they travel as text and convert_to gives the bytes.
 INSERT_SQL = f"""WITH claim AS (
     UPDATE ledger_state SET next_seq = next_seq + %(n)b, last_recorded_at = greatest(last_recorded_at, %(now)b)
     WHERE id = 1
@@ -120,12 +122,11 @@ INSERT_SQL = f"""WITH claim AS (
               convert_to(to_char(last_recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'UTF8') AS ts),
 written AS (
     INSERT INTO ledger_entry ({", ".join(repository.ENTRY_COLUMNS)})
-    SELECT claim.start + r.i - 1, claim.at, r.kind, r.client_system, r.relaying_platform, r.end_user, r.service,
-           r.purpose, r.legal_basis, r.personal_ids::text[], r.fields_disclosed::text[], r.result, r.error_code,
-           r.request_hash, r.response_hash, r.latency_ms, r.correlation_id,
-           sha256('\\x00'::bytea || r.head || claim.ts || r.middle
-                  || convert_to((claim.start + r.i - 1)::text, 'UTF8') || r.tail)
-    FROM claim, unnest({", ".join(f"%({c})b::{_TYPES.get(c, 'text')}[]" for c in _COLUMNS)}) WITH ORDINALITY
+    SELECT claim.start + r.i - 1, claim.at, {", ".join(_AS_BYTES.get(c, f"r.{c}") for c in _COLUMNS[:15])},
+           sha256('\\x00'::bytea || convert_to(r.head, 'UTF8') || claim.ts || convert_to(r.middle, 'UTF8')
+                  || convert_to((claim.start + r.i - 1)::text, 'UTF8') || convert_to(r.tail, 'UTF8'))
+    FROM claim, ROWS FROM (json_to_recordset(%(rows)s::json)
+                           AS ({", ".join(f"{c} {_TYPES.get(c, 'text')}" for c in _COLUMNS)})) WITH ORDINALITY
          AS r({", ".join(_COLUMNS)}, i))
 SELECT start, at FROM claim"""
 
@@ -138,37 +139,19 @@ SELECT start, at FROM claim"""
 GIN_PENDING_LIST_LIMIT = "64kB"
 
 
-def _literal(values: tuple[str, ...]) -> str:
-    """A PostgreSQL array literal (a list of lists of different lengths cannot be one parameter)."""
-    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
-
-
 def insert_params(batch: Sequence[Prepared]) -> dict[str, Any]:
     """:data:`INSERT_SQL`'s parameters for ``batch`` (all but ``now``)."""
-    columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
-    (kind, client, relaying, end_user, service, purpose, basis, ids, fields, result, error, request, response,
-     latency, correlation, head, middle, tail) = columns.values()
+    rows = []
     for p in batch:
         e = p.entry
-        kind.append(str(e.kind))
-        client.append(e.client_system)
-        relaying.append(e.relaying_platform)
-        end_user.append(e.end_user)
-        service.append(e.service)
-        purpose.append(e.purpose)
-        basis.append(e.legal_basis)
-        ids.append(_literal(e.personal_ids))
-        fields.append(_literal(e.fields_disclosed))
-        result.append(e.result)
-        error.append(e.error_code)
-        request.append(e.request_hash)
-        response.append(e.response_hash)
-        latency.append(e.latency_ms)
-        correlation.append(e.correlation_id)
-        head.append(p.head)
-        middle.append(p.middle)
-        tail.append(p.tail)
-    return {"n": len(batch), **columns}
+        rows.append({
+            "kind": str(e.kind), "client_system": e.client_system, "relaying_platform": e.relaying_platform,
+            "end_user": e.end_user, "service": e.service, "purpose": e.purpose, "legal_basis": e.legal_basis,
+            "personal_ids": e.personal_ids, "fields_disclosed": e.fields_disclosed, "result": e.result,
+            "error_code": e.error_code, "request_hash": e.request_hash.hex(), "response_hash": e.response_hash.hex(),
+            "latency_ms": e.latency_ms, "correlation_id": e.correlation_id, "head": p.head.decode(),
+            "middle": p.middle.decode(), "tail": p.tail.decode()})
+    return {"n": len(batch), "rows": orjson.dumps(rows).decode()}
 
 
 def ensure_partitions(conn: psycopg.Connection, now: datetime, made: set[datetime]) -> None:
