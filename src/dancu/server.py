@@ -36,6 +36,8 @@ from typing import Any, cast
 
 from fastapi import FastAPI
 
+from dancu.policy.rate import create_table
+
 log = logging.getLogger(__name__)
 BACKLOG = 4096
 GRACE_SECONDS = 30  # a stopping worker finishes its requests in flight for at most this long, then cancels them
@@ -151,12 +153,16 @@ def bind_listeners(host: str, port: int, count: int, option: int) -> list[socket
     return sockets
 
 
-def _serve_worker(options: dict[str, Any], sock: socket.socket, ready: Connection) -> None:
-    """A worker process: uvicorn serving ``sock``; ``ready`` is told once it accepts connections."""
+def _serve_worker(options: dict[str, Any], sock: socket.socket, ready: Connection, rate_table: str) -> None:
+    """A worker process: uvicorn serving ``sock``; ``ready`` is told once it accepts connections.  Its rate
+    limiter is the supervisor's shared table ``rate_table`` (see :mod:`dancu.policy.rate`)."""
     import uvicorn
 
     from dancu.config import get_settings
     from dancu.kit.logs import configure_logging
+    from dancu.policy.rate import TABLE_ENV
+
+    os.environ[TABLE_ENV] = rate_table  # read when the application builds its runtime
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -209,6 +215,7 @@ class Supervisor:
         self.slots = [_Slot(sock) for sock in bind_listeners(host, port, workers, option)]
         self.port = int(self.slots[0].sock.getsockname()[1])
         self.options = _options(host, self.port)
+        self.rate_table = create_table()  # every worker's rate buckets, kept across replacements
         self.exit_code = 0
         self._context = multiprocessing.get_context("spawn")
         self._wake_read, self._wake_write = socket.socketpair()
@@ -234,6 +241,7 @@ class Supervisor:
                 signal.signal(sig, handler)
             self._wake_read.close()
             self._wake_write.close()
+            self.rate_table.unlink(missing_ok=True)
         return self.exit_code
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
@@ -276,7 +284,8 @@ class Supervisor:
     def _start(self, slot: _Slot) -> None:
         ours, theirs = self._context.Pipe(duplex=False)
         index = self.slots.index(slot)
-        process = self._context.Process(target=_serve_worker, args=(self.options, slot.sock, theirs),
+        process = self._context.Process(target=_serve_worker,
+                                        args=(self.options, slot.sock, theirs, str(self.rate_table)),
                                         name=f"dancu-worker-{index}")
         process.start()
         theirs.close()

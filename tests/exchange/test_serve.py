@@ -1,6 +1,6 @@
 """``dancu serve --workers 2`` as deployed: a real process tree on the test database, each worker on its own
 ``SO_REUSEPORT`` socket (Linux), connections spread over both, a killed worker replaced, SIGHUP replacing every
-worker, SIGTERM a clean stop, logs in JSON."""
+worker, SIGTERM a clean stop, logs in JSON, one rate limit for the whole server."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from dancu.db import Database
 from dancu.server import REUSE_PORT, connections_per_process, worker_pids
+from tests.exchange.helpers import PURPOSE, grant, onboard, resident
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or REUSE_PORT is None,
                                 reason="per-worker SO_REUSEPORT sockets are the Linux path")
@@ -172,3 +174,54 @@ def test_a_port_in_use_is_refused_not_shared(served: Served, database: Database,
             os.killpg(second.process.pid, signal.SIGKILL)
     assert any(r["msg"] == "cannot listen" for r in second.records())
     assert httpx.get(f"{served.base}/healthz").status_code == 200
+
+
+def _verify_request(port: int, token: str, personal_id: str) -> bytes:
+    body = orjson.dumps({"personal_id": personal_id, "purpose": PURPOSE, "sex": "1"})
+    return (f"POST /exchange/v1/verify HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def _status(conn: socket.socket) -> int:
+    """The status of the one answer due on ``conn`` (read whole: head, then Content-Length bytes)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += conn.recv(65536)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    while len(rest) < length:
+        rest += conn.recv(65536)
+    return int(head[9:12])
+
+
+def test_a_systems_rate_holds_for_the_whole_server_not_for_each_worker(served: Served,
+                                                                     operator_tokens: dict[str, str]) -> None:
+    """Requests of one system spread over both workers: together they get its rate, not twice it.  Each worker
+    holding at least rate + 1 of the connections, two buckets of its own would have admitted at least
+    2 × rate; one shared bucket admits the rate plus what refills while the requests are answered."""
+    rate = 5
+    with httpx.Client(base_url=served.base, timeout=30) as http:
+        system = onboard(http, grant(rate_per_second=rate, daily_quota=100_000))
+        token = system.token(http)
+        person = resident(http, sex="1")["personal_id"]
+    conns: list[socket.socket] = []
+    try:
+        while True:  # until each worker holds more connections than the rate (the kernel hashes them over both)
+            conns += _open(served.port, 8)
+            spread = connections_per_process(served.port, served.workers())
+            if min(spread.values()) > rate:
+                break
+            assert len(conns) < 200, spread
+        request = _verify_request(served.port, token, person)
+        started = time.monotonic()
+        for conn in conns:
+            conn.sendall(request)
+        statuses = [_status(conn) for conn in conns]
+        elapsed = time.monotonic() - started
+    finally:
+        for conn in conns:
+            conn.close()
+    assert set(statuses) <= {200, 429}, statuses
+    admitted = statuses.count(200)
+    assert rate <= admitted <= rate + int(rate * elapsed) + 1, (admitted, elapsed, spread)

@@ -18,7 +18,7 @@ from dancu.exchange.lookups import Lookups
 from dancu.exchange.pool import AsyncPool
 from dancu.exchange.quota import QuotaBook
 from dancu.policy.domain import Policy
-from dancu.policy.rate import RateLimiter
+from dancu.policy.rate import RateLimiter, SharedRateLimiter, for_this_process
 
 PUSHES_AT_ONCE = 2
 
@@ -28,7 +28,8 @@ class Runtime:
     pool: AsyncPool
     ledger: LedgerPort
     quota: QuotaBook
-    rate: RateLimiter = field(default_factory=RateLimiter)
+    # shared by the workers of one server when its supervisor made a table (dancu.policy.rate), else our own
+    rate: RateLimiter | SharedRateLimiter = field(default_factory=for_this_process)
     # policy_version rows never change once written (a change is a new version), so caching by id is exact
     policies: dict[int, Policy] = field(default_factory=dict)
     # enrichment pushes synchronised at once by this process (each holds a worker thread and a connection)

@@ -1,23 +1,41 @@
-"""Per-system rate limit (requests per second) as a token bucket, per process.
+"""Per-system rate limit (requests per second) as a token bucket.
 
 It counts requests, one token each, whatever a request carries: the bucket holds at most ``rate`` tokens, so
 a request charged by its size (a batch's items) would be refused every time once larger than the rate.  What
 a request carries is counted by the daily quota (records).
 
-With N worker processes each allows the full rate, so configure ``rate_per_second`` per worker or put a
-shared limiter in front; the daily quota (in the database) is exact whatever the number of workers.
-
 Buckets are keyed by what the exchange meters — a system in one environment, ``(system_id, "test")`` or
 ``(system_id, "production")`` — so a system's test calls never spend its production rate, nor the reverse.
+
+Where they live:
+
+- :class:`RateLimiter` — in the process (one worker, the tests, tools);
+- :class:`SharedRateLimiter` — in a table that every worker process of one ``dancu serve`` maps
+  (:func:`create_table`, made by the supervisor, in ``/dev/shm`` where there is one), so a system's
+  ``rate_per_second`` holds for the whole server, whatever the number of workers.  Each bucket is updated
+  under an ``fcntl`` lock of the table: the kernel releases it when its holder dies, so a worker killed
+  mid-update cannot stall the others, as a held semaphore would.  The table outlives any one worker: a
+  replaced worker finds the buckets as they were.
+
+Several servers (hosts) behind one load balancer each keep their own table: the rate then holds per server.
 """
 
 from __future__ import annotations
 
+import logging
+import mmap
+import os
+import struct
+import tempfile
 import threading
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dancu.policy.domain import Denial, Rule
+
+log = logging.getLogger(__name__)
+TABLE_ENV = "DANCU_RATE_TABLE"  # set by the supervisor in each worker: the path of the shared table
 
 
 @dataclass
@@ -51,3 +69,138 @@ class RateLimiter:
             bucket = self.buckets.get(key)
             if bucket is not None:
                 bucket.tokens = min(float(rate), bucket.tokens + 1)
+
+
+# -- shared by the worker processes of one server -------------------------------------------------------------
+_MAGIC = b"DANCURT1"
+_HEADER = struct.Struct("<8sI4x")  # magic, slot count
+_SLOT = struct.Struct("<qdd")  # key (0: empty), tokens, updated (monotonic seconds)
+_ENVIRONMENTS = {"production": 1, "test": 2}
+SLOTS = 1 << 16  # systems × environments the table holds: far more than a national exchange connects
+PROBES = 64  # slots tried from a key's home slot before the table counts as full for it
+
+
+def create_table(directory: Path | None = None, slots: int = SLOTS) -> Path:
+    """A new, empty table file (the caller removes it): in ``/dev/shm`` (memory) when there is one."""
+    if slots <= 0 or slots & (slots - 1):
+        raise ValueError("slots must be a power of two")
+    if directory is None:
+        shm = Path("/dev/shm")
+        directory = shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
+    _remove_orphans(directory)
+    fd, name = tempfile.mkstemp(prefix=f"dancu-rate-{os.getpid()}-", dir=directory)
+    try:
+        os.write(fd, _HEADER.pack(_MAGIC, slots))
+        os.ftruncate(fd, _HEADER.size + slots * _SLOT.size)  # the rest reads as zeros: every slot empty
+    finally:
+        os.close(fd)
+    return Path(name)
+
+
+def _remove_orphans(directory: Path) -> None:
+    """Tables left by supervisors that were killed before they could remove theirs (the name holds the pid)."""
+    for path in directory.glob("dancu-rate-*-*"):
+        try:
+            pid = int(path.name.split("-")[2])
+            os.kill(pid, 0)
+        except ValueError:
+            continue
+        except ProcessLookupError:
+            path.unlink(missing_ok=True)
+        except OSError:  # another user's process: alive, or not ours to judge
+            continue
+
+
+class SharedRateLimiter:
+    """:class:`RateLimiter`'s buckets in a table shared by processes (see the module's docstring)."""
+
+    def __init__(self, path: Path) -> None:
+        import fcntl  # POSIX only; the supervisor that shares a table runs where SO_REUSEPORT balances
+
+        self._lockf, self._lock_ex, self._unlock = fcntl.lockf, fcntl.LOCK_EX, fcntl.LOCK_UN
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR)
+        try:
+            self._map = mmap.mmap(self._fd, 0)
+            magic, slots = _HEADER.unpack_from(self._map, 0)
+        except (OSError, ValueError, struct.error):
+            os.close(self._fd)
+            raise
+        self._slots: int = slots
+        if magic != _MAGIC or len(self._map) != _HEADER.size + self._slots * _SLOT.size:
+            self.close()
+            raise ValueError(f"{path} is not a rate table")
+        self._shift = 64 - self._slots.bit_length() + 1
+        self._threads = threading.Lock()  # fcntl locks are per process: threads of one process take turns here
+        self._overflow = RateLimiter()  # keys that find no slot (a full table): counted per process
+        self._warned = False
+
+    def close(self) -> None:
+        self._map.close()
+        os.close(self._fd)
+
+    def allow(self, key: tuple[int, str], rate: int, now: float) -> Denial | None:
+        """As :meth:`RateLimiter.allow`, the bucket shared with every process mapping the table."""
+        if rate <= 0:
+            return Denial(Rule.RATE_LIMITED, value="0")
+        code = _code(key)
+        with self._threads:
+            self._lockf(self._fd, self._lock_ex)
+            try:
+                offset = self._find(code)
+                if offset is None:
+                    return self._full(key, rate, now)
+                stored, tokens, updated = _SLOT.unpack_from(self._map, offset)
+                if stored == 0:  # a new bucket starts full, as RateLimiter's
+                    tokens, updated = float(rate), now
+                # another process may have read an earlier clock and written after us: never count back
+                tokens = min(float(rate), tokens + max(0.0, now - updated) * rate)
+                allowed = tokens >= 1
+                _SLOT.pack_into(self._map, offset, code, tokens - 1 if allowed else tokens, max(now, updated))
+            finally:
+                self._lockf(self._fd, self._unlock)
+        return None if allowed else Denial(Rule.RATE_LIMITED, value=str(rate))
+
+    def give_back(self, key: tuple[int, str], rate: int) -> None:
+        """As :meth:`RateLimiter.give_back`."""
+        code = _code(key)
+        with self._threads:
+            self._lockf(self._fd, self._lock_ex)
+            try:
+                offset = self._find(code)
+                if offset is None:
+                    self._overflow.give_back(key, rate)
+                    return
+                stored, tokens, updated = _SLOT.unpack_from(self._map, offset)
+                if stored == code:
+                    _SLOT.pack_into(self._map, offset, code, min(float(rate), tokens + 1), updated)
+            finally:
+                self._lockf(self._fd, self._unlock)
+
+    def _find(self, code: int) -> int | None:
+        """The offset of ``code``'s slot, or of the empty slot it would take; None when PROBES are all taken."""
+        home = ((code * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) >> self._shift  # Fibonacci hashing
+        for probe in range(min(PROBES, self._slots)):
+            offset: int = _HEADER.size + ((home + probe) & (self._slots - 1)) * _SLOT.size
+            stored: int = _SLOT.unpack_from(self._map, offset)[0]
+            if stored == code or stored == 0:
+                return offset
+        return None
+
+    def _full(self, key: tuple[int, str], rate: int, now: float) -> Denial | None:
+        if not self._warned:
+            self._warned = True
+            log.warning("rate table full: some systems' rates are counted per worker process",
+                        extra={"table": str(self.path), "slots": self._slots})
+        return self._overflow.allow(key, rate, now)
+
+
+def _code(key: tuple[int, str]) -> int:
+    system_id, environment = key
+    return int(system_id) * 4 + _ENVIRONMENTS.get(environment, 3)  # never 0 (an empty slot): codes are 1-3
+
+
+def for_this_process() -> RateLimiter | SharedRateLimiter:
+    """The shared table when this process is a worker of a supervisor that made one, else a bucket of its own."""
+    path = os.environ.get(TABLE_ENV)
+    return SharedRateLimiter(Path(path)) if path else RateLimiter()
