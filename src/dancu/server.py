@@ -36,7 +36,7 @@ from typing import Any, cast
 
 from fastapi import FastAPI
 
-from dancu.policy.rate import create_table
+from dancu.policy.rate import RateTable, use_table
 
 log = logging.getLogger(__name__)
 BACKLOG = 4096
@@ -153,16 +153,17 @@ def bind_listeners(host: str, port: int, count: int, option: int) -> list[socket
     return sockets
 
 
-def _serve_worker(options: dict[str, Any], sock: socket.socket, ready: Connection, rate_table: str) -> None:
+def _serve_worker(options: dict[str, Any], sock: socket.socket, ready: Connection,
+                  rate_table: RateTable | None = None) -> None:
     """A worker process: uvicorn serving ``sock``; ``ready`` is told once it accepts connections.  Its rate
-    limiter is the supervisor's shared table ``rate_table`` (see :mod:`dancu.policy.rate`)."""
+    buckets are in the supervisor's ``rate_table`` (see :mod:`dancu.policy.rate`; None, as from a supervisor
+    of an earlier release replacing its workers after an upgrade: buckets of its own)."""
     import uvicorn
 
     from dancu.config import get_settings
     from dancu.kit.logs import configure_logging
-    from dancu.policy.rate import TABLE_ENV
 
-    os.environ[TABLE_ENV] = rate_table  # read when the application builds its runtime
+    use_table(rate_table)  # before the application builds its runtime
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -215,7 +216,7 @@ class Supervisor:
         self.slots = [_Slot(sock) for sock in bind_listeners(host, port, workers, option)]
         self.port = int(self.slots[0].sock.getsockname()[1])
         self.options = _options(host, self.port)
-        self.rate_table = create_table()  # every worker's rate buckets, kept across replacements
+        self.rate_table = RateTable.create()  # every worker's rate buckets, kept across replacements
         self.exit_code = 0
         self._context = multiprocessing.get_context("spawn")
         self._wake_read, self._wake_write = socket.socketpair()
@@ -241,7 +242,7 @@ class Supervisor:
                 signal.signal(sig, handler)
             self._wake_read.close()
             self._wake_write.close()
-            self.rate_table.unlink(missing_ok=True)
+            self.rate_table.close()
         return self.exit_code
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
@@ -285,7 +286,7 @@ class Supervisor:
         ours, theirs = self._context.Pipe(duplex=False)
         index = self.slots.index(slot)
         process = self._context.Process(target=_serve_worker,
-                                        args=(self.options, slot.sock, theirs, str(self.rate_table)),
+                                        args=(self.options, slot.sock, theirs, self.rate_table),
                                         name=f"dancu-worker-{index}")
         process.start()
         theirs.close()

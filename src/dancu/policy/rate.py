@@ -10,14 +10,17 @@ Buckets are keyed by what the exchange meters — a system in one environment, `
 Where they live:
 
 - :class:`RateLimiter` — in the process (one worker, the tests, tools);
-- :class:`SharedRateLimiter` — in a table that every worker process of one ``dancu serve`` maps
-  (:func:`create_table`, made by the supervisor, in ``/dev/shm`` where there is one), so a system's
-  ``rate_per_second`` holds for the whole server, whatever the number of workers.  Each bucket is updated
-  under an ``fcntl`` lock of the table: the kernel releases it when its holder dies, so a worker killed
-  mid-update cannot stall the others, as a held semaphore would.  The table outlives any one worker: a
-  replaced worker finds the buckets as they were.
+- :class:`SharedRateLimiter` — in a :class:`RateTable` that every worker process of one ``dancu serve``
+  (its ``SO_REUSEPORT`` supervisor) maps, so a system's ``rate_per_second`` holds for the whole server,
+  whatever the number of workers.  The table is an anonymous file (``memfd``; elsewhere a temporary file
+  removed at once) that the supervisor makes and hands each worker as a file descriptor, as it hands the
+  listening socket: nothing on disk that a cleaner, another server or a logout could remove, nothing left
+  behind by a killed supervisor.  Each bucket is updated under an ``fcntl`` lock of the table: the kernel
+  releases it when its holder dies, so a worker killed mid-update cannot stall the others, as a held
+  semaphore would.  The table outlives any one worker: a replaced worker finds the buckets as they were.
 
-Several servers (hosts) behind one load balancer each keep their own table: the rate then holds per server.
+Under uvicorn's own supervisor (macOS, Windows) each worker keeps its own buckets.  Several servers (hosts)
+behind one load balancer each keep their own table: the rate then holds per server.
 """
 
 from __future__ import annotations
@@ -30,12 +33,11 @@ import tempfile
 import threading
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from pathlib import Path
+from multiprocessing.reduction import DupFd
 
 from dancu.policy.domain import Denial, Rule
 
 log = logging.getLogger(__name__)
-TABLE_ENV = "DANCU_RATE_TABLE"  # set by the supervisor in each worker: the path of the shared table
 
 
 @dataclass
@@ -80,64 +82,63 @@ SLOTS = 1 << 16  # systems × environments the table holds: far more than a nati
 PROBES = 64  # slots tried from a key's home slot before the table counts as full for it
 
 
-def create_table(directory: Path | None = None, slots: int = SLOTS) -> Path:
-    """A new, empty table file (the caller removes it): in ``/dev/shm`` (memory) when there is one."""
-    if slots <= 0 or slots & (slots - 1):
-        raise ValueError("slots must be a power of two")
-    if directory is None:
-        shm = Path("/dev/shm")
-        directory = shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
-    _remove_orphans(directory)
-    fd, name = tempfile.mkstemp(prefix=f"dancu-rate-{os.getpid()}-", dir=directory)
-    try:
-        os.write(fd, _HEADER.pack(_MAGIC, slots))
-        os.ftruncate(fd, _HEADER.size + slots * _SLOT.size)  # the rest reads as zeros: every slot empty
-    finally:
-        os.close(fd)
-    return Path(name)
+class RateTable:
+    """The buckets' memory: an open file descriptor of an anonymous file.  Pickled into a worker process's
+    arguments it arrives there as that process's own descriptor of the same file (as a socket does)."""
 
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
 
-def _remove_orphans(directory: Path) -> None:
-    """Tables left by supervisors that were killed before they could remove theirs (the name holds the pid)."""
-    for path in directory.glob("dancu-rate-*-*"):
+    @classmethod
+    def create(cls, slots: int = SLOTS) -> RateTable:
+        if slots <= 0 or slots & (slots - 1):
+            raise ValueError("slots must be a power of two")
+        if hasattr(os, "memfd_create"):
+            fd = os.memfd_create("dancu-rate", os.MFD_CLOEXEC)
+        else:  # no memfd (macOS, FreeBSD < 13): a temporary file, its name removed at once
+            fd, name = tempfile.mkstemp(prefix="dancu-rate-")
+            os.unlink(name)
         try:
-            pid = int(path.name.split("-")[2])
-            os.kill(pid, 0)
-        except ValueError:
-            continue
-        except ProcessLookupError:
-            path.unlink(missing_ok=True)
-        except OSError:  # another user's process: alive, or not ours to judge
-            continue
+            os.write(fd, _HEADER.pack(_MAGIC, slots))
+            os.ftruncate(fd, _HEADER.size + slots * _SLOT.size)  # the rest reads as zeros: every slot empty
+        except OSError:
+            os.close(fd)
+            raise
+        return cls(fd)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def __reduce__(self) -> tuple[object, tuple[object]]:
+        return _received, (DupFd(self.fd),)
+
+
+def _received(duplicate: object) -> RateTable:
+    return RateTable(duplicate.detach())  # type: ignore[attr-defined]
 
 
 class SharedRateLimiter:
-    """:class:`RateLimiter`'s buckets in a table shared by processes (see the module's docstring)."""
+    """:class:`RateLimiter`'s buckets in a :class:`RateTable` (see the module's docstring).  One per process
+    and table (:func:`for_this_process`): ``fcntl`` locks belong to the process, not to a descriptor."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, table: RateTable) -> None:
         import fcntl  # POSIX only; the supervisor that shares a table runs where SO_REUSEPORT balances
 
         self._lockf, self._lock_ex, self._unlock = fcntl.lockf, fcntl.LOCK_EX, fcntl.LOCK_UN
-        self.path = path
-        self._fd = os.open(path, os.O_RDWR)
+        self._fd = table.fd
         try:
             self._map = mmap.mmap(self._fd, 0)
-            magic, slots = _HEADER.unpack_from(self._map, 0)
-        except (OSError, ValueError, struct.error):
-            os.close(self._fd)
-            raise
+        except (OSError, ValueError) as error:
+            raise ValueError("not a rate table") from error
+        magic, slots = _HEADER.unpack_from(self._map, 0) if len(self._map) >= _HEADER.size else (b"", 0)
         self._slots: int = slots
         if magic != _MAGIC or len(self._map) != _HEADER.size + self._slots * _SLOT.size:
-            self.close()
-            raise ValueError(f"{path} is not a rate table")
+            self._map.close()
+            raise ValueError("not a rate table")
         self._shift = 64 - self._slots.bit_length() + 1
         self._threads = threading.Lock()  # fcntl locks are per process: threads of one process take turns here
         self._overflow = RateLimiter()  # keys that find no slot (a full table): counted per process
         self._warned = False
-
-    def close(self) -> None:
-        self._map.close()
-        os.close(self._fd)
 
     def allow(self, key: tuple[int, str], rate: int, now: float) -> Denial | None:
         """As :meth:`RateLimiter.allow`, the bucket shared with every process mapping the table."""
@@ -191,7 +192,7 @@ class SharedRateLimiter:
         if not self._warned:
             self._warned = True
             log.warning("rate table full: some systems' rates are counted per worker process",
-                        extra={"table": str(self.path), "slots": self._slots})
+                        extra={"slots": self._slots})
         return self._overflow.allow(key, rate, now)
 
 
@@ -200,7 +201,22 @@ def _code(key: tuple[int, str]) -> int:
     return int(system_id) * 4 + _ENVIRONMENTS.get(environment, 3)  # never 0 (an empty slot): codes are 1-3
 
 
+_process_table: RateTable | None = None
+_process_limiter: SharedRateLimiter | None = None
+
+
+def use_table(table: RateTable | None) -> None:
+    """In a worker: the table its supervisor made (None: buckets of its own), before the application starts."""
+    global _process_table, _process_limiter
+    _process_table, _process_limiter = table, None
+
+
 def for_this_process() -> RateLimiter | SharedRateLimiter:
-    """The shared table when this process is a worker of a supervisor that made one, else a bucket of its own."""
-    path = os.environ.get(TABLE_ENV)
-    return SharedRateLimiter(Path(path)) if path else RateLimiter()
+    """The shared table's limiter when this process is a worker of a supervisor that made one (one limiter per
+    process, whatever the number of runtimes), else buckets of its own."""
+    global _process_limiter
+    if _process_table is None:
+        return RateLimiter()
+    if _process_limiter is None:
+        _process_limiter = SharedRateLimiter(_process_table)
+    return _process_limiter
