@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -132,6 +133,23 @@ def test_a_failed_batch_refuses_all_its_waiters_keeps_nothing_and_leaves_no_gap(
     assert all(isinstance(o, LedgerUnavailable) for o in outcomes)
     assert outcomes[0].status == 503 and outcomes[0].code == "ledger_unavailable"
     assert after == 1 and sorted(_rows(empty_ledger)) == [0, 1]
+
+
+@BOTH_PATHS
+def test_a_failed_write_is_logged_without_the_entries_data(empty_ledger: Database, one_statement: int,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    """The database's own error text may quote the rows (PostgreSQL's CONTEXT for JSON data): the log line
+    keeps the error's class, SQLSTATE and primary message, never the entry's values."""
+    async def work(writer: LoopWriter) -> list[Any]:
+        bad = make_entry(1, purpose="kiểm tra SECRET-MARK \x00", end_user="SECRET-USER")
+        return list(await asyncio.gather(writer.append_async(bad), return_exceptions=True))
+
+    with caplog.at_level(logging.ERROR, logger="dancu.ledger.loop_writer"):
+        outcomes = _run(empty_ledger, work, one_statement=one_statement)
+    assert isinstance(outcomes[0], LedgerUnavailable)
+    failed = [r for r in caplog.records if r.getMessage() == "exchange-log write failed"]
+    assert failed and all("SECRET" not in str(r.__dict__) for r in failed)
+    assert all(getattr(r, "error", "") for r in failed)
 
 
 def test_a_lost_connection_fails_its_batch_and_the_next_one_reconnects(empty_ledger: Database) -> None:

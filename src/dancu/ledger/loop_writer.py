@@ -34,6 +34,7 @@ from dancu.ledger.errors import LedgerUnavailable
 from dancu.ledger.writer import (
     GIN_PENDING_LIST_LIMIT,
     INSERT_SQL,
+    describe,
     ensure_partitions,
     insert_params,
     months_ahead_made,
@@ -111,7 +112,7 @@ class LoopWriter:
             else:
                 start, moment = await self._write_copy(conn, batch, now)
         except BaseException as cause:  # any failure: refuse every waiter of the batch, start clean next time
-            log.error("exchange-log write failed", extra={"entries": len(batch), "error": repr(cause)})
+            log.error("exchange-log write failed", extra={"entries": len(batch), "error": describe(cause)})
             _refuse(batch, unavailable(cause))
             await self._discard_connection()  # also when cancelled: the connection may be inside a transaction
             if not isinstance(cause, Exception):

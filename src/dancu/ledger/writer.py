@@ -65,6 +65,14 @@ class _Pending:
         self.group: list[_Pending] | None = None  # set on the member that answers for a whole group
 
 
+def describe(cause: BaseException) -> str:
+    """What the log says of a failed write: a database error's class, SQLSTATE and primary message only — its
+    full text may quote the batch's data (PostgreSQL's CONTEXT for a JSON row), and entries stay out of logs."""
+    if isinstance(cause, psycopg.Error):
+        return f"{type(cause).__name__} {cause.sqlstate or ''}: {cause.diag.message_primary or ''}".strip()
+    return repr(cause)
+
+
 def unavailable(cause: BaseException | None = None) -> LedgerUnavailable:
     """The refusal every waiter of a failed batch gets (the exchange answers it as a 503)."""
     error = LedgerUnavailable("Không ghi được nhật ký chia sẻ; yêu cầu bị từ chối.",
@@ -321,7 +329,7 @@ class LedgerWriter:
             if start is None:
                 start = self._write_copy(conn, batch, now)
         except Exception as cause:  # any failure: refuse every waiter, start clean next time
-            log.error("exchange-log write failed", extra={"entries": len(batch), "error": repr(cause)})
+            log.error("exchange-log write failed", extra={"entries": len(batch), "error": describe(cause)})
             self._discard_connection()
             error = unavailable(cause)
             for pending in batch:
