@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from dancu.db.prepared import PreparedStatement
 from dancu.policy.domain import Environment, Policy
 from dancu.registry.domain import PartialDate
 from dancu.registry.models import Resident
@@ -158,13 +159,20 @@ AUTH_AND_RECORD_SQL = (
     "SELECT q.i, s.identifier, s.org_id, s.status, s.suspended_until, s.status_reason, c.system_id, c.kind, "
     "c.revoked_at, s.kind, p.policy_version_id, s.via_platform, "
     + ", ".join(f"r.{name.strip()}" for name in VERIFY_COLUMNS.split(","))
-    + " FROM unnest(%s::bigint[], %s::text[]) WITH ORDINALITY AS q(credential_id, personal_id, i) "
+    + " FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS q(credential_id, personal_id, i) "
     "JOIN system_credential c ON c.credential_id = q.credential_id "
     f"JOIN information_system s ON s.system_id = c.system_id {_POLICY_JOIN.format(environment='c.kind')} "
     "LEFT JOIN resident r ON r.personal_id = q.personal_id "
     "AND NOT EXISTS (SELECT 1 FROM sandbox_resident sb WHERE sb.resident_id = r.resident_id)"
 )
 Standing = tuple[AuthRow, dict[str, Any] | None]
+# run on the lean path's own read connections without psycopg's execute machinery (see dancu.db.prepared)
+_AUTH_AND_RECORDS = PreparedStatement("dancu_auth_and_records", AUTH_AND_RECORD_SQL)
+
+
+def _text_array(values: Iterable[str]) -> bytes:
+    """A text[] literal: every element quoted, so commas, braces, spaces or NULL in one stay inside it."""
+    return ("{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}").encode()
 
 
 async def auth_and_records(conn: psycopg.AsyncConnection, asks: Sequence[tuple[int, str]]
@@ -172,10 +180,11 @@ async def auth_and_records(conn: psycopg.AsyncConnection, asks: Sequence[tuple[i
     """For each ``(credential_id, personal_id)``: the caller's current standing (as :func:`auth_row`) and
     the compared columns of the personal ID's holder (``None`` if nobody holds it) — or ``None`` when the
     credential does not exist.  One statement, so one snapshot, for the whole batch."""
-    cur = await conn.execute(AUTH_AND_RECORD_SQL, ([a[0] for a in asks], [a[1] for a in asks]))
+    rows = await _AUTH_AND_RECORDS.rows(conn, (
+        ("{" + ",".join(str(int(a[0])) for a in asks) + "}").encode(), _text_array(a[1] for a in asks)))
     found: list[Standing | None] = [None] * len(asks)
     callers: dict[tuple[Any, ...], AuthRow] = {}  # a batch is mostly a few callers: one AuthRow each
-    for row in await cur.fetchall():
+    for row in rows:
         key = row[1:12]
         caller = callers.get(key) or callers.setdefault(key, AuthRow(*key))
         found[row[0] - 1] = caller, (_verify_record(row[12:]) if row[12] is not None else None)
