@@ -27,21 +27,25 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from dancu.db.prepared import PreparedStatement
 from dancu.ledger import repository
 from dancu.ledger.domain import LedgerEntry, Receipt, format_time
 from dancu.ledger.encoding import Prepared, copy_row, prepare
 from dancu.ledger.errors import LedgerUnavailable
 from dancu.ledger.writer import (
     GIN_PENDING_LIST_LIMIT,
-    INSERT_SQL,
+    INSERT_SQL_NUMBERED,
     describe,
     ensure_partitions,
-    insert_params,
     months_ahead_made,
+    rows_json,
     unavailable,
 )
 
 log = logging.getLogger(__name__)
+# prepared once per connection and run on psycopg.pq directly: 60–90 µs less of the event loop per batch than a
+# cursor execute (see dancu.db.prepared)
+_INSERT = PreparedStatement("dancu_ledger_insert", INSERT_SQL_NUMBERED)
 Waiting = tuple[Prepared, "asyncio.Future[Receipt]"]
 
 
@@ -144,7 +148,7 @@ class LoopWriter:
 
     async def _insert(self, conn: psycopg.AsyncConnection, batch: list[Waiting], now: datetime
                       ) -> tuple[int, datetime]:
-        params = {**insert_params([prepared for prepared, _ in batch]), "now": now}
+        params = [str(len(batch)).encode(), now.isoformat().encode(), rows_json([prepared for prepared, _ in batch])]
         try:
             return await self._execute(conn, params)
         except psycopg.errors.CheckViolation:  # "no partition of relation ledger_entry found for row":
@@ -153,11 +157,11 @@ class LoopWriter:
             await self._make_partitions(ahead)  # another process's later time
             return await self._execute(conn, params)
 
-    async def _execute(self, conn: psycopg.AsyncConnection, params: dict[str, object]) -> tuple[int, datetime]:
-        row = await (await conn.execute(INSERT_SQL, params, prepare=True)).fetchone()  # autocommit: commits
-        if row is None:
+    async def _execute(self, conn: psycopg.AsyncConnection, params: list[bytes]) -> tuple[int, datetime]:
+        rows = await _INSERT.rows(conn, params)  # autocommit: commits on its own
+        if not rows:
             raise RuntimeError("ledger_state has no row: run the migrations")
-        return int(row[0]), row[1]
+        return int(rows[0][0]), rows[0][1]
 
     async def _open(self) -> psycopg.AsyncConnection:
         conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)

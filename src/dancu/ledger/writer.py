@@ -147,8 +147,18 @@ SELECT start, at FROM claim"""
 GIN_PENDING_LIST_LIMIT = "64kB"
 
 
+# The same statement for a connection that prepares it by name (dancu.db.prepared): $1 n, $2 now, $3 rows.
+INSERT_SQL_NUMBERED = (INSERT_SQL.replace("%(n)b", "$1::bigint").replace("%(now)b", "$2::timestamptz")
+                       .replace("%(rows)s", "$3"))
+
+
 def insert_params(batch: Sequence[Prepared]) -> dict[str, Any]:
     """:data:`INSERT_SQL`'s parameters for ``batch`` (all but ``now``)."""
+    return {"n": len(batch), "rows": rows_json(batch).decode()}
+
+
+def rows_json(batch: Sequence[Prepared]) -> bytes:
+    """The batch's rows as :data:`INSERT_SQL` reads them: one JSON array of objects."""
     rows = []
     for p in batch:
         e = p.entry
@@ -159,7 +169,7 @@ def insert_params(batch: Sequence[Prepared]) -> dict[str, Any]:
             "error_code": e.error_code, "request_hash": e.request_hash.hex(), "response_hash": e.response_hash.hex(),
             "latency_ms": e.latency_ms, "correlation_id": e.correlation_id, "head": p.head.decode(),
             "middle": p.middle.decode(), "tail": p.tail.decode()})
-    return {"n": len(batch), "rows": orjson.dumps(rows).decode()}
+    return orjson.dumps(rows)
 
 
 def ensure_partitions(conn: psycopg.Connection, now: datetime, made: set[datetime]) -> None:
