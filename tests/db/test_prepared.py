@@ -90,3 +90,58 @@ def test_a_lost_connection_raises_and_shows_closed(database: Database) -> None:
         return conn.closed
 
     assert _with_connection(database, work) is True
+
+
+def test_after_psycopg_deallocates_every_statement_it_is_prepared_again(database: Database) -> None:
+    statement = PreparedStatement("test_deallocated", "SELECT $1::int * 2")
+
+    async def work(conn: psycopg.AsyncConnection[Any]) -> list[Any]:
+        first = await statement.rows(conn, [b"2"])
+        await conn.execute("DEALLOCATE ALL")  # what psycopg runs after a rolled-back transaction of its own
+        return first + await statement.rows(conn, [b"3"])
+
+    assert _with_connection(database, work) == [(4,), (6,)]
+
+
+def test_a_nul_byte_is_refused_not_cut_short(database: Database) -> None:
+    statement = PreparedStatement("test_nul", "SELECT $1::text")
+    with pytest.raises(psycopg.DataError):
+        _with_connection(database, lambda conn: statement.rows(conn, [b"before\x00after"]))
+
+
+def test_parameters_are_utf8_whatever_the_sessions_encoding(database: Database) -> None:
+    statement = PreparedStatement("test_encoding", "SELECT $1::text, length($1::text)")
+
+    async def work(conn: psycopg.AsyncConnection[Any]) -> list[Any]:
+        await conn.execute("SET client_encoding TO 'LATIN1'")
+        return await statement.rows(conn, ["Nguyễn Văn Đức".encode()])
+
+    assert _with_connection(database, work) == [("Nguyễn Văn Đức", 14)]
+
+
+def test_a_cancelled_statement_is_cancelled_on_the_server_too(database: Database) -> None:
+    statement = PreparedStatement("test_cancelled", "SELECT pg_sleep(30)")
+
+    async def work(conn: psycopg.AsyncConnection[Any]) -> Any:
+        pid = conn.info.backend_pid
+        running = asyncio.ensure_future(statement.rows(conn, []))
+        async with await psycopg.AsyncConnection.connect(libpq_url(database.url), autocommit=True) as watcher:
+            query = "SELECT state, wait_event FROM pg_stat_activity WHERE pid = %s"
+            for _ in range(100):  # until the server is sleeping in it (a bound, not a timing assertion)
+                if (await (await watcher.execute(query, (pid,))).fetchone()) == ("active", "PgSleep"):
+                    break
+                await asyncio.sleep(0.05)
+            running.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await running
+            for _ in range(100):
+                state = await (await watcher.execute(query, (pid,))).fetchone()
+                if state is not None and state[0] != "active":
+                    break
+                await asyncio.sleep(0.05)
+        assert conn.pgconn.transaction_status == psycopg.pq.TransactionStatus.ACTIVE  # busy: to be dropped
+        await conn.close()
+        return state
+
+    state = _with_connection(database, work)
+    assert state is not None and state[0] != "active"  # the 30 s sleep was cancelled, not left running

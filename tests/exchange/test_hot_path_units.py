@@ -109,7 +109,7 @@ def test_the_batched_read_is_planned_once_per_connection(database: Database) -> 
     async def run() -> list[tuple[int, int]]:
         book = lookups.Lookups.on_own_connections(libpq_url(database.url))
         try:
-            for n in range(10):  # one after another, on one connection; psycopg prepares on the sixth execution
+            for n in range(10):  # one after another, on one connection (prepared once, then run by name)
                 assert await book.standing(-1, f"0010900000{n:02d}") is None  # no such credential
             async with book.pool.connection() as conn:
                 cur = await conn.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements")

@@ -221,3 +221,13 @@ def test_the_writer_keeps_the_gin_pending_list_small(empty_ledger: Database) -> 
         return await (await writer._conn.execute("SHOW gin_pending_list_limit")).fetchone()
 
     assert _run(empty_ledger, work) == ("64kB",)
+
+
+def test_a_refusal_chains_a_cause_without_the_rows_and_client_errors_keep_their_message() -> None:
+    from dancu.ledger.writer import WriteFailed, describe, unavailable
+
+    lost = psycopg.OperationalError("consuming input failed: server closed the connection unexpectedly")
+    assert "server closed the connection" in describe(lost)
+    assert unavailable(lost).__cause__.__class__ is WriteFailed
+    plain = RuntimeError("not the database's")
+    assert unavailable(plain).__cause__ is plain

@@ -16,6 +16,7 @@ psycopg's own lock and transaction bookkeeping are not involved.  Errors are psy
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -26,6 +27,7 @@ from psycopg.adapt import Transformer
 from psycopg.errors import error_from_result
 
 _DONE = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
+CANCEL_SECONDS = 5.0  # as psycopg waits for a cancelled statement
 
 
 class PreparedStatement:
@@ -35,9 +37,29 @@ class PreparedStatement:
         self._prepared_on: weakref.WeakSet[psycopg.AsyncConnection[Any]] = weakref.WeakSet()
 
     async def rows(self, conn: psycopg.AsyncConnection[Any], params: Sequence[bytes | None]) -> list[tuple[Any, ...]]:
-        """The statement's rows for ``params`` (text format, ``None`` for NULL), as tuples."""
+        """The statement's rows for ``params`` (UTF-8 text, ``None`` for NULL), as tuples.
+
+        Cancelled while the server runs it, the statement is cancelled there too (best effort, as psycopg's
+        ``execute`` does) and the connection is left busy: a pool or writer must then drop it, never reuse it.
+        """
+        if any(b"\0" in param for param in params if param is not None):  # libpq would cut the text short
+            raise psycopg.DataError("a text parameter cannot contain a NUL byte")
+        try:
+            return await self._run(conn, params)
+        except psycopg.errors.InvalidSqlStatementName:  # psycopg deallocated every statement (DEALLOCATE ALL)
+            self._prepared_on.discard(conn)
+            return await self._run(conn, params)
+        except BaseException:
+            if conn.pgconn.transaction_status == pq.TransactionStatus.ACTIVE:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(conn.cancel_safe(), CANCEL_SECONDS)
+            raise
+
+    async def _run(self, conn: psycopg.AsyncConnection[Any], params: Sequence[bytes | None]) -> list[tuple[Any, ...]]:
         pgconn = conn.pgconn
         if conn not in self._prepared_on:
+            if conn.info.encoding != "utf-8":  # the parameters are UTF-8 bytes, whatever the session said
+                await conn.execute("SET client_encoding TO 'UTF8'")
             pgconn.send_prepare(self.name, self.sql)
             _check(await _results(pgconn), conn)
             self._prepared_on.add(conn)
@@ -63,6 +85,7 @@ async def _results(pgconn: pq.abc.PGconn) -> list[pq.abc.PGresult]:
     fd = pgconn.socket
     while pgconn.flush():  # a non-blocking connection keeps what did not fit in the socket's buffer
         await _ready(loop, fd, writing=True)
+        pgconn.consume_input()  # as libpq asks: read what the server sent meanwhile (an error, a notice)
     results: list[pq.abc.PGresult] = []
     while True:
         pgconn.consume_input()
@@ -75,20 +98,19 @@ async def _results(pgconn: pq.abc.PGconn) -> list[pq.abc.PGresult]:
 
 
 async def _ready(loop: asyncio.AbstractEventLoop, fd: int, *, writing: bool) -> None:
+    """Until ``fd`` is readable (or, ``writing``, readable or writable)."""
     ready = loop.create_future()
 
     def wake() -> None:
         if not ready.done():
             ready.set_result(None)
 
+    loop.add_reader(fd, wake)
     if writing:
         loop.add_writer(fd, wake)
-    else:
-        loop.add_reader(fd, wake)
     try:
         await ready
     finally:
+        loop.remove_reader(fd)
         if writing:
             loop.remove_writer(fd)
-        else:
-            loop.remove_reader(fd)

@@ -68,16 +68,21 @@ class _Pending:
 def describe(cause: BaseException) -> str:
     """What the log says of a failed write: a database error's class, SQLSTATE and primary message only — its
     full text may quote the batch's data (PostgreSQL's CONTEXT for a JSON row), and entries stay out of logs."""
-    if isinstance(cause, psycopg.Error):
-        return f"{type(cause).__name__} {cause.sqlstate or ''}: {cause.diag.message_primary or ''}".strip()
-    return repr(cause)
+    if isinstance(cause, psycopg.Error) and cause.sqlstate:  # the server's: its DETAIL and CONTEXT left out
+        return f"{type(cause).__name__} {cause.sqlstate}: {cause.diag.message_primary or ''}"
+    return repr(cause)  # the client's own (a lost connection, a failed send): no data in it
+
+
+class WriteFailed(Exception):
+    """What a refusal chains as its cause: the failure as :func:`describe` tells it, so a caller that logs the
+    refusal with its traceback logs no entry data either."""
 
 
 def unavailable(cause: BaseException | None = None) -> LedgerUnavailable:
     """The refusal every waiter of a failed batch gets (the exchange answers it as a 503)."""
     error = LedgerUnavailable("Không ghi được nhật ký chia sẻ; yêu cầu bị từ chối.",
                               "The exchange log could not be written; the request is refused.")
-    error.__cause__ = cause
+    error.__cause__ = WriteFailed(describe(cause)) if isinstance(cause, psycopg.Error) else cause
     return error
 
 
