@@ -71,6 +71,10 @@ class Load:
                 self.latencies.append((time.perf_counter() - due) * 1000)
             else:
                 self.failures += 1
+        self.ready(client)
+
+    def ready(self, client: Client) -> None:
+        """A free connection: it takes the oldest request due, else waits for the next."""
         if self.backlog:
             client.send(*self.backlog.popleft())
         else:
@@ -137,7 +141,7 @@ class Client(asyncio.Protocol):
 async def open_client(load: Load, host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
     _, client = await loop.create_connection(lambda: Client(load, host, port), host, port)
-    load.done(client, -1.0, True)  # a free connection: takes what is due, else waits
+    load.ready(client)
 
 
 async def run(base: str, token: str, ids: list[str], rate: float, seconds: float, connections: int,

@@ -30,6 +30,16 @@ _DONE = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
 CANCEL_SECONDS = 5.0  # as psycopg waits for a cancelled statement
 
 
+def text_array(values: Sequence[str]) -> str:
+    """A ``text[]`` literal, every element quoted (commas, braces, spaces or ``NULL`` stay inside it)."""
+    if not values:
+        return "{}"
+    plain = "".join(values)
+    if '"' in plain or "\\" in plain:
+        values = [v.replace("\\", "\\\\").replace('"', '\\"') for v in values]
+    return '{"' + '","'.join(values) + '"}'
+
+
 class PreparedStatement:
     def __init__(self, name: str, sql: str) -> None:
         """``sql`` with ``$1``, ``$2`` … placeholders; ``name`` unique among the connection's statements."""

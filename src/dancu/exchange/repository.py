@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from dancu.db.prepared import PreparedStatement
+from dancu.db.prepared import PreparedStatement, text_array
 from dancu.policy.domain import Environment, Policy
 from dancu.registry.domain import PartialDate
 from dancu.registry.models import Resident
@@ -170,10 +170,6 @@ Standing = tuple[AuthRow, dict[str, Any] | None]
 _AUTH_AND_RECORDS = PreparedStatement("dancu_auth_and_records", AUTH_AND_RECORD_SQL)
 
 
-def _text_array(values: Iterable[str]) -> bytes:
-    """A text[] literal: every element quoted, so commas, braces, spaces or NULL in one stay inside it."""
-    return ("{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}").encode()
-
 
 async def auth_and_records(conn: psycopg.AsyncConnection, asks: Sequence[tuple[int, str]]
                            ) -> list[Standing | None]:
@@ -181,7 +177,7 @@ async def auth_and_records(conn: psycopg.AsyncConnection, asks: Sequence[tuple[i
     the compared columns of the personal ID's holder (``None`` if nobody holds it) — or ``None`` when the
     credential does not exist.  One statement, so one snapshot, for the whole batch."""
     rows = await _AUTH_AND_RECORDS.rows(conn, (
-        ("{" + ",".join(str(int(a[0])) for a in asks) + "}").encode(), _text_array(a[1] for a in asks)))
+        ("{" + ",".join(str(int(a[0])) for a in asks) + "}").encode(), text_array([a[1] for a in asks]).encode()))
     found: list[Standing | None] = [None] * len(asks)
     callers: dict[tuple[Any, ...], AuthRow] = {}  # a batch is mostly a few callers: one AuthRow each
     for row in rows:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from dancu.db.prepared import text_array
 from dancu.ledger.domain import FORMAT_VERSION, LedgerEntry
 
 _SORT = orjson.OPT_SORT_KEYS
@@ -68,12 +69,7 @@ def _text(value: str | None) -> str:
 
 
 def _array(values: tuple[str, ...]) -> str:
-    if not values:
-        return "{}"
-    plain = "".join(values)
-    if '"' in plain or "\\" in plain:
-        values = tuple(v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
-    return _text('{"' + '","'.join(values) + '"}')
+    return _text(text_array(values))
 
 
 def copy_body(e: LedgerEntry, kind: str, request: str, response: str) -> bytes:

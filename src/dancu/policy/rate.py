@@ -25,19 +25,26 @@ behind one load balancer each keep their own table: the rate then holds per serv
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import mmap
 import os
 import struct
 import tempfile
 import threading
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.reduction import DupFd
 
 from dancu.policy.domain import Denial, Rule
 
 log = logging.getLogger(__name__)
+
+
+def _refilled(tokens: float, rate: int, elapsed: float) -> float:
+    """A bucket's tokens ``elapsed`` seconds later: ``rate`` a second, never more than ``rate``, never fewer
+    for a clock read earlier (another process's, in a shared table)."""
+    return min(float(rate), tokens + max(0.0, elapsed) * rate)
 
 
 @dataclass
@@ -58,7 +65,7 @@ class RateLimiter:
             return Denial(Rule.RATE_LIMITED, value="0")
         with self.lock:
             bucket = self.buckets.setdefault(key, _Bucket(float(rate), now))
-            bucket.tokens = min(float(rate), bucket.tokens + (now - bucket.updated) * rate)
+            bucket.tokens = _refilled(bucket.tokens, rate, now - bucket.updated)
             bucket.updated = now
             if bucket.tokens < 1:
                 return Denial(Rule.RATE_LIMITED, value=str(rate))
@@ -145,36 +152,35 @@ class SharedRateLimiter:
         if rate <= 0:
             return Denial(Rule.RATE_LIMITED, value="0")
         code = _code(key)
-        with self._threads:
-            self._lockf(self._fd, self._lock_ex)
-            try:
-                offset = self._find(code)
-                if offset is None:
-                    return self._full(key, rate, now)
-                stored, tokens, updated = _SLOT.unpack_from(self._map, offset)
-                if stored == 0:  # a new bucket starts full, as RateLimiter's
-                    tokens, updated = float(rate), now
-                # another process may have read an earlier clock and written after us: never count back
-                tokens = min(float(rate), tokens + max(0.0, now - updated) * rate)
-                allowed = tokens >= 1
-                _SLOT.pack_into(self._map, offset, code, tokens - 1 if allowed else tokens, max(now, updated))
-            finally:
-                self._lockf(self._fd, self._unlock)
+        with self._slot(code) as offset:
+            if offset is None:
+                return self._full(key, rate, now)
+            stored, tokens, updated = _SLOT.unpack_from(self._map, offset)
+            if stored == 0:  # a new bucket starts full, as RateLimiter's
+                tokens, updated = float(rate), now
+            tokens = _refilled(tokens, rate, now - updated)
+            allowed = tokens >= 1
+            _SLOT.pack_into(self._map, offset, code, tokens - 1 if allowed else tokens, max(now, updated))
         return None if allowed else Denial(Rule.RATE_LIMITED, value=str(rate))
 
     def give_back(self, key: tuple[int, str], rate: int) -> None:
         """As :meth:`RateLimiter.give_back`."""
         code = _code(key)
+        with self._slot(code) as offset:
+            if offset is None:
+                self._overflow.give_back(key, rate)
+                return
+            stored, tokens, updated = _SLOT.unpack_from(self._map, offset)
+            if stored == code:
+                _SLOT.pack_into(self._map, offset, code, min(float(rate), tokens + 1), updated)
+
+    @contextlib.contextmanager
+    def _slot(self, code: int) -> Iterator[int | None]:
+        """``code``'s slot offset (None: the table is full for it), the table locked for this process's thread."""
         with self._threads:
             self._lockf(self._fd, self._lock_ex)
             try:
-                offset = self._find(code)
-                if offset is None:
-                    self._overflow.give_back(key, rate)
-                    return
-                stored, tokens, updated = _SLOT.unpack_from(self._map, offset)
-                if stored == code:
-                    _SLOT.pack_into(self._map, offset, code, min(float(rate), tokens + 1), updated)
+                yield self._find(code)
             finally:
                 self._lockf(self._fd, self._unlock)
 
