@@ -27,7 +27,12 @@ from dancu.exchange.repository import Standing
 
 Ask = tuple[int, str]
 SETUP = ("SET plan_cache_mode = force_generic_plan",)
-READERS = 2  # batches in flight at once per process: while one is at the database the next one gathers
+# batches in flight at once per process: while one is at the database the next one gathers.  One, not two:
+# on a busy machine each statement's wake-ups and Python cost more than the wait a second reader saves —
+# two readers made smaller batches and more of them (measured 2026-12-03 on the verify benchmark, restarts
+# alternated: 3,100 req/s p99 38 / 30 ms with two, 22 / 20 ms with one; wrk 7,060 / 7,218 against 8,262 /
+# 7,551 req/s).
+READERS = 1
 
 
 class Lookups:
