@@ -27,8 +27,7 @@ PARTITION_SCHEMA = "ledger_partitions"
 
 class LedgerEntryRow(Base):
     __tablename__ = "ledger_entry"
-    __table_args__ = (
-        Index("ix_ledger_entry_seq", "seq"),
+    __table_args__ = (  # lookups by seq use the primary key, which leads with it (migration 0018)
         Index("ix_ledger_entry_personal_ids", "personal_ids", postgresql_using="gin"),
         Index("ix_ledger_entry_client_system_recorded_at", "client_system", "recorded_at"),
         Index("ix_ledger_entry_recorded_at", "recorded_at", postgresql_using="brin"),
