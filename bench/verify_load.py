@@ -2,7 +2,7 @@
 ``pgbench -S -M prepared`` on the same PostgreSQL server in the same run.
 
     apt-get install -y wrk        # the load tool (Debian/Ubuntu package "wrk")
-    .venv/bin/python bench/verify_load.py [--residents 1000000] [--workers 2] [--seconds 20] [--connections 64]
+    .venv/bin/python bench/verify_load.py [--residents 1000000] [--workers 2] [--seconds 20] [--connections 64] [--half-runs 3]
 
 1. An embedded PostgreSQL under ``var/bench-verify`` (kept between runs; set DANCU_BENCH_DATABASE_URL to use
    another server), migrated, with the catalogues and ``--residents`` synthetic residents (loaded once).
@@ -11,7 +11,8 @@
 4. A sample of existing personal IDs exported to a file; ``wrk`` with a Lua script posting
    ``/exchange/v1/verify`` for random IDs; the ledger grows by exactly the number of answers.
 5. ``bench/fixed_rate.py`` (open loop over ``--connections`` kept-alive connections, as wrk2; its own process)
-   at half the measured rate: its p99, counted from each request's due time.
+   at half the measured rate: its p99, counted from each request's due time; ``--half-runs`` runs (3), each
+   printed, then their median (one run's p99 moves with whatever else the machine runs meanwhile).
 
 Besides the figures it prints the CPU each party used (server, PostgreSQL, wrk) and the whole machine's, so a
 run disturbed by other load on the machine shows as such, and how the connections and the server's CPU were
@@ -29,6 +30,7 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -347,6 +349,25 @@ def fixed_rate(base: str, token: str, ids: Path, rate: float, seconds: int, conn
     return {**json.loads(out.strip().splitlines()[-1]), "spread": held}
 
 
+def half_rate_run(args: argparse.Namespace, base: str, token: str, ids: Path, rate: float,
+                  server_pid: int) -> dict[str, Any]:
+    """One open-loop run at ``rate`` (bench/fixed_rate.py), printed with the CPU each party used meanwhile."""
+    meter = CpuMeter(server_pid, postmaster_pid(args.data_dir))
+    half = fixed_rate(base, token, ids, rate, args.seconds, args.connections, server_pid)
+    split, workers = meter.read(), meter.per_worker()
+    generator = half["cpu_seconds"] / (args.seconds + 2)
+    print(f"fixed rate {rate:,.0f} req/s ({args.connections} connections, open loop, "
+          f"bench/fixed_rate.py, {generator:.2f} cores): p50 {half['p50']:.1f} ms, p90 {half['p90']:.1f} ms, "
+          f"p99 {half['p99']:.1f} ms, max {half['max']:.1f} ms, failures {half['failures']:.0f} of "
+          f"{half['sent']:.0f} (target p99 ≤ 25 ms)")
+    # per request too: what a request costs grows as the rate falls (smaller batches)
+    print("CPU during the fixed-rate run (cores): " + ", ".join(
+        f"{name} {cores:.2f}" + (f" ({cores * 1e6 / rate:.0f} µs/request)" if name != "machine" else "")
+        for name, cores in split.items() if name != "wrk"))
+    print_spread(half["spread"], workers)
+    return half
+
+
 def print_spread(held: list[int], cores: list[float]) -> None:
     print(f"  spread over the {len(held)} workers: connections {' / '.join(map(str, held))}, "
           f"CPU {' / '.join(f'{c:.2f}' for c in cores)} cores")
@@ -360,6 +381,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64, help="wrk connections to dancu")
     parser.add_argument("--pgbench-clients", type=int, default=64, help="below the server's max_connections")
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var/bench-verify")
+    parser.add_argument("--half-runs", type=int, default=3, help="runs at half the rate; the median p99 is printed")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk (Debian/Ubuntu), brew install wrk (macOS)")
@@ -395,20 +417,12 @@ def main() -> None:
             f"{name} {cores:.2f}" + (f" ({per[name]:.0f} µs/request)" if name in per else "")
             for name, cores in split.items()))
         print_spread(full["spread"], workers)
-        meter = CpuMeter(server.pid, postmaster_pid(args.data_dir))
         rate = full["rate"] / 2
-        half = fixed_rate(base, token, ids, rate, args.seconds, args.connections, server.pid)
-        split, workers = meter.read(), meter.per_worker()
-        generator = half["cpu_seconds"] / (args.seconds + 2)
-        print(f"fixed rate {rate:,.0f} req/s ({args.connections} connections, open loop, "
-              f"bench/fixed_rate.py, {generator:.2f} cores): p50 {half['p50']:.1f} ms, p90 {half['p90']:.1f} ms, "
-              f"p99 {half['p99']:.1f} ms, max {half['max']:.1f} ms, failures {half['failures']:.0f} of "
-              f"{half['sent']:.0f} (target p99 ≤ 25 ms)")
-        # per request too: what a request costs grows as the rate falls (smaller batches)
-        print("CPU during the fixed-rate run (cores): " + ", ".join(
-            f"{name} {cores:.2f}" + (f" ({cores * 1e6 / rate:.0f} µs/request)" if name != "machine" else "")
-            for name, cores in split.items() if name != "wrk"))
-        print_spread(half["spread"], workers)
+        runs = [half_rate_run(args, base, token, ids, rate, server.pid) for _ in range(args.half_runs)]
+        if len(runs) > 1:  # one run's p99 swings with the machine's other load; the median of several less
+            p99s = " / ".join(f"{run['p99']:.1f}" for run in runs)
+            print(f"half rate over {len(runs)} runs: p50 median {statistics.median(r['p50'] for r in runs):.1f} ms, "
+                  f"p99 median {statistics.median(r['p99'] for r in runs):.1f} ms ({p99s}; target p99 ≤ 25 ms)")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
