@@ -1,12 +1,23 @@
 """Daily quota counted in memory, flushed to ``quota_usage`` every second.
 
-The hot path must not write a row per request: that would be a second durable commit per answer.
-Each process keeps, per system, environment (test calls have their own quota) and Vietnamese calendar day,
-the stored total it last saw plus what it
-admitted since; a background task adds that to the stored counter once a second and takes the new total
-(which includes other workers').  Trade-off: with N worker processes, a system can overshoot its quota by
-at most what the other workers admit within one flush interval; with one worker the count is exact.
-A crash loses at most one second of counting (the exchange log still has every request).
+The hot path must not write a row per request: that would be a second durable commit per answer.  Counts
+are kept per system, environment (test calls have their own quota) and Vietnamese calendar day: the stored
+total last seen plus what was admitted since.  A background task adds what this process admitted to the
+stored counter once a second and takes the new total (which includes other servers').
+
+Where the counts live:
+
+- under ``dancu serve``'s supervisor (Linux), in the table of counters it shares with its workers
+  (:class:`dancu.policy.rate.SharedQuotaCounts`): every worker admits against one total, so a quota holds
+  for the whole server, whatever its number of workers.  The first worker to meet a system's day reads the
+  stored total; each worker flushes what it admitted.  A flush racing another's may count a call twice
+  until the day ends (an early refusal, never a pass beyond the quota);
+- otherwise (one process, the tests, tools; a full table), in the process: with N worker processes a system
+  could then overshoot its quota by what the other workers admit within one flush interval.
+
+Several servers behind one load balancer meet only in the database: a quota can be overshot by what the
+other servers admit within one flush interval.  A crash loses at most one second of counting (the exchange
+log still has every request).
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ from datetime import date, datetime, timedelta
 
 from dancu.exchange import repository
 from dancu.exchange.pool import AsyncPool
+from dancu.policy.rate import SharedQuotaCounts
 from dancu.policy.service import VIETNAM, quota_day
 
 log = logging.getLogger(__name__)
@@ -30,10 +42,12 @@ class _Count:
 
 
 class QuotaBook:
-    def __init__(self, pool: AsyncPool, interval: float = 1.0) -> None:
+    def __init__(self, pool: AsyncPool, interval: float = 1.0, shared: SharedQuotaCounts | None = None) -> None:
         self._pool = pool
         self._interval = interval
-        self._counts: dict[tuple[int, str, date], _Count] = {}
+        self._shared = shared
+        self._counts: dict[tuple[int, str, date], _Count] = {}  # counted in this process
+        self._unflushed: dict[tuple[int, str, date], int] = {}  # counted in the shared table: ours to flush
         self._task: asyncio.Task[None] | None = None
 
     async def consume(self, system_id: int, limit: int, at: datetime, amount: int = 1,
@@ -41,6 +55,10 @@ class QuotaBook:
         """Admit ``amount`` records (one per verify, a batch's items, a job's lines) against today's ``limit``
         in ``environment``; False when that would exceed it."""
         key = (system_id, environment, quota_day(at))
+        if self._shared is not None and key not in self._counts:
+            admitted = await self._consume_shared(self._shared, key, limit, amount)
+            if admitted is not None:
+                return admitted
         count = self._counts.get(key)
         if count is None:
             async with self._pool.connection() as conn:
@@ -50,6 +68,20 @@ class QuotaBook:
             return False
         count.pending += amount
         return True
+
+    async def _consume_shared(self, shared: SharedQuotaCounts, key: tuple[int, str, date], limit: int,
+                              amount: int) -> bool | None:
+        """As :meth:`consume`, against the count every worker shares; None when the table has no room for it."""
+        slot = (key[0], key[1], key[2].toordinal())
+        admitted = shared.admit(slot, amount, limit)
+        if admitted is None:  # nobody began today's count: the stored total, then begin (unless another did)
+            async with self._pool.connection() as conn:
+                stored = await repository.quota_used(conn, *key)
+            if shared.begin(slot, stored):
+                admitted = shared.admit(slot, amount, limit)
+        if admitted:
+            self._unflushed[key] = self._unflushed.get(key, 0) + amount
+        return admitted
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -64,6 +96,21 @@ class QuotaBook:
 
     async def flush(self) -> None:
         today = quota_day(datetime.now(VIETNAM))
+        for key, amount in list(self._unflushed.items()):
+            if amount:
+                self._unflushed[key] = 0
+                try:
+                    async with self._pool.connection() as conn:
+                        stored = await repository.quota_add(conn, *key, amount)
+                except BaseException:
+                    self._unflushed[key] += amount
+                    raise
+                assert self._shared is not None
+                self._shared.flushed((key[0], key[1], key[2].toordinal()), amount, stored)
+            if key[2] < today:
+                del self._unflushed[key]
+                assert self._shared is not None
+                self._shared.forget((key[0], key[1], key[2].toordinal()), today.toordinal())
         for key, count in list(self._counts.items()):
             if count.pending:
                 amount, count.pending = count.pending, 0

@@ -18,7 +18,7 @@ from dancu.exchange.lookups import Lookups
 from dancu.exchange.pool import AsyncPool
 from dancu.exchange.quota import QuotaBook
 from dancu.policy.domain import Policy
-from dancu.policy.rate import RateLimiter, SharedRateLimiter, for_this_process
+from dancu.policy.rate import RateLimiter, SharedRateLimiter, for_this_process, quota_counts_for_this_process
 
 PUSHES_AT_ONCE = 2
 
@@ -43,7 +43,8 @@ class Runtime:
     def for_database(cls, database: Database, pool_size: int = 8) -> Runtime:
         url = libpq_url(database.url)
         pool = AsyncPool(url, pool_size)
-        return cls(pool, LedgerPort(url), QuotaBook(pool))
+        # the quota's counts, like the rate's buckets, shared by the server's workers when its supervisor made a table
+        return cls(pool, LedgerPort(url), QuotaBook(pool, shared=quota_counts_for_this_process()))
 
     async def policy(self, policy_version_id: int | None) -> Policy | None:
         if policy_version_id is None:

@@ -19,6 +19,11 @@ Where they live:
   releases it when its holder dies, so a worker killed mid-update cannot stall the others, as a held
   semaphore would.  The table outlives any one worker: a replaced worker finds the buckets as they were.
 
+The table's second region holds the daily quota's counts (:class:`SharedQuotaCounts`, used by
+:class:`dancu.exchange.quota.QuotaBook`), under a lock of its own (an ``fcntl`` byte range), so a system's
+quota too holds for the whole server.  A worker handed a table of the previous release (rate buckets only)
+counts the quota in its own process.
+
 Under uvicorn's own supervisor (macOS, Windows) each worker keeps its own buckets.  Several servers (hosts)
 behind one load balancer each keep their own table: the rate then holds per server.
 """
@@ -32,7 +37,7 @@ import os
 import struct
 import tempfile
 import threading
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.reduction import DupFd
 
@@ -81,9 +86,11 @@ class RateLimiter:
 
 
 # -- shared by the worker processes of one server -------------------------------------------------------------
-_MAGIC = b"DANCURT1"
-_HEADER = struct.Struct("<8sI4x")  # magic, slot count
+_MAGIC = b"DANCURT2"  # rate buckets, then daily-quota counts
+_MAGIC_RATE_ONLY = b"DANCURT1"  # a table made by the previous release's supervisor: rate buckets only
+_HEADER = struct.Struct("<8sI4x")  # magic, slot count (rate buckets; as many quota counts)
 _SLOT = struct.Struct("<qdd")  # key (0: empty), tokens, updated (monotonic seconds)
+_QUOTA_SLOT = struct.Struct("<qqqq")  # key (0: empty, -1: freed), day (ordinal), total, unflushed
 _ENVIRONMENTS = {"production": 1, "test": 2}
 SLOTS = 1 << 16  # systems × environments the table holds: far more than a national exchange connects
 PROBES = 64  # slots tried from a key's home slot before the table counts as full for it
@@ -107,7 +114,7 @@ class RateTable:
             os.unlink(name)
         try:
             os.write(fd, _HEADER.pack(_MAGIC, slots))
-            os.ftruncate(fd, _HEADER.size + slots * _SLOT.size)  # the rest reads as zeros: every slot empty
+            os.ftruncate(fd, _table_size(_MAGIC, slots))  # the rest reads as zeros: every slot empty
         except OSError:
             os.close(fd)
             raise
@@ -124,6 +131,27 @@ def _received(duplicate: object) -> RateTable:
     return RateTable(duplicate.detach())  # type: ignore[attr-defined]
 
 
+def _table_size(magic: bytes, slots: int) -> int:
+    return _HEADER.size + slots * _SLOT.size + (slots * _QUOTA_SLOT.size if magic == _MAGIC else 0)
+
+
+def _mapped(table: RateTable) -> tuple[mmap.mmap, bytes, int]:
+    """The table mapped, its magic and slot count; ValueError when it is not a rate table."""
+    try:
+        mapped = mmap.mmap(table.fd, 0)
+    except (OSError, ValueError) as error:
+        raise ValueError("not a rate table") from error
+    magic, slots = _HEADER.unpack_from(mapped, 0) if len(mapped) >= _HEADER.size else (b"", 0)
+    if magic not in (_MAGIC, _MAGIC_RATE_ONLY) or slots <= 0 or len(mapped) != _table_size(magic, slots):
+        mapped.close()
+        raise ValueError("not a rate table")
+    return mapped, magic, slots
+
+
+def _home(code: int, shift: int) -> int:
+    return ((code * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) >> shift  # Fibonacci hashing
+
+
 class SharedRateLimiter:
     """:class:`RateLimiter`'s buckets in a :class:`RateTable` (see the module's docstring).  One per process
     and table (:func:`for_this_process`): ``fcntl`` locks belong to the process, not to a descriptor."""
@@ -133,15 +161,8 @@ class SharedRateLimiter:
 
         self._lockf, self._lock_ex, self._unlock = fcntl.lockf, fcntl.LOCK_EX, fcntl.LOCK_UN
         self._fd = table.fd
-        try:
-            self._map = mmap.mmap(self._fd, 0)
-        except (OSError, ValueError) as error:
-            raise ValueError("not a rate table") from error
-        magic, slots = _HEADER.unpack_from(self._map, 0) if len(self._map) >= _HEADER.size else (b"", 0)
-        self._slots: int = slots
-        if magic != _MAGIC or len(self._map) != _HEADER.size + self._slots * _SLOT.size:
-            self._map.close()
-            raise ValueError("not a rate table")
+        self._map, _, self._slots = _mapped(table)
+        self._region = _HEADER.size + self._slots * _SLOT.size  # locked alone: the quota counts have their own
         self._shift = 64 - self._slots.bit_length() + 1
         self._threads = threading.Lock()  # fcntl locks are per process: threads of one process take turns here
         self._overflow = RateLimiter()  # keys that find no slot (a full table): counted per process
@@ -178,15 +199,15 @@ class SharedRateLimiter:
     def _slot(self, code: int) -> Iterator[int | None]:
         """``code``'s slot offset (None: the table is full for it), the table locked for this process's thread."""
         with self._threads:
-            self._lockf(self._fd, self._lock_ex)
+            self._lockf(self._fd, self._lock_ex, self._region, 0)
             try:
                 yield self._find(code)
             finally:
-                self._lockf(self._fd, self._unlock)
+                self._lockf(self._fd, self._unlock, self._region, 0)
 
     def _find(self, code: int) -> int | None:
         """The offset of ``code``'s slot, or of the empty slot it would take; None when PROBES are all taken."""
-        home = ((code * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) >> self._shift  # Fibonacci hashing
+        home = _home(code, self._shift)
         for probe in range(min(PROBES, self._slots)):
             offset: int = _HEADER.size + ((home + probe) & (self._slots - 1)) * _SLOT.size
             stored: int = _SLOT.unpack_from(self._map, offset)[0]
@@ -202,6 +223,123 @@ class SharedRateLimiter:
         return self._overflow.allow(key, rate, now)
 
 
+class SharedQuotaCounts:
+    """The daily quota's counts in a :class:`RateTable`'s second region: per system, environment and
+    Vietnamese calendar day, the total admitted (the database's counter as last seen, plus what the workers
+    admitted since) and the part of it not yet added to the database.  Every worker admits against the one
+    total, so a quota holds for the whole server; how the counts meet the database is
+    :class:`dancu.exchange.quota.QuotaBook`'s.  One per process and table; the region has its own
+    ``fcntl`` lock (a byte range), apart from the rate buckets'."""
+
+    def __init__(self, table: RateTable) -> None:
+        import fcntl
+
+        self._lockf, self._lock_ex, self._unlock = fcntl.lockf, fcntl.LOCK_EX, fcntl.LOCK_UN
+        self._fd = table.fd
+        self._map, magic, self._slots = _mapped(table)
+        if magic != _MAGIC:
+            self._map.close()
+            raise ValueError("this rate table holds no quota counts")
+        self._start = _HEADER.size + self._slots * _SLOT.size
+        self._length = self._slots * _QUOTA_SLOT.size
+        self._shift = 64 - self._slots.bit_length() + 1
+        self._threads = threading.Lock()
+
+    def admit(self, key: tuple[int, str, int], amount: int, limit: int) -> bool | None:
+        """Count ``amount`` against ``limit`` for ``key`` (system, environment, day ordinal): True when counted,
+        False when it would exceed the limit, None when the count has not begun (see :meth:`begin`) or the
+        table has no room for it."""
+        code, day = _code(key[:2]), key[2]
+        with self._locked() as find:
+            offset = find(code, day)
+            if offset is None:
+                return None
+            stored, _, total, unflushed = _QUOTA_SLOT.unpack_from(self._map, offset)
+            if stored != code:
+                return None
+            if total + amount > limit:
+                return False
+            _QUOTA_SLOT.pack_into(self._map, offset, code, day, total + amount, unflushed + amount)
+            return True
+
+    def begin(self, key: tuple[int, str, int], stored: int) -> bool:
+        """Begin ``key``'s count at the database's ``stored`` total, unless another process began it first;
+        False when the table has no room for it."""
+        code, day = _code(key[:2]), key[2]
+        with self._locked() as find:
+            offset = find(code, day)
+            if offset is None:
+                return False
+            if _QUOTA_SLOT.unpack_from(self._map, offset)[0] != code:
+                _QUOTA_SLOT.pack_into(self._map, offset, code, day, stored, 0)
+            return True
+
+    def flushed(self, key: tuple[int, str, int], amount: int, stored: int) -> None:
+        """``amount`` of the count went into the database, whose counter then read ``stored`` (other servers'
+        calls included).  The total never goes down: a flush by another worker may already be in ``stored``
+        while still counted as unflushed, which counts it twice — early refusal, never a pass beyond the quota."""
+        code, day = _code(key[:2]), key[2]
+        with self._locked() as find:
+            offset = find(code, day)
+            if offset is None or _QUOTA_SLOT.unpack_from(self._map, offset)[0] != code:
+                return
+            _, _, total, unflushed = _QUOTA_SLOT.unpack_from(self._map, offset)
+            unflushed = max(0, unflushed - amount)
+            _QUOTA_SLOT.pack_into(self._map, offset, code, day, max(total, stored + unflushed), unflushed)
+
+    def total(self, key: tuple[int, str, int]) -> int | None:
+        """The count so far (None: not begun)."""
+        code, day = _code(key[:2]), key[2]
+        with self._locked() as find:
+            offset = find(code, day)
+            if offset is None:
+                return None
+            stored, _, total, _ = _QUOTA_SLOT.unpack_from(self._map, offset)
+            return int(total) if stored == code else None
+
+    def forget(self, key: tuple[int, str, int], today: int) -> None:
+        """Free a past day's count once nothing of it waits to be flushed (or, from before yesterday, whatever
+        a killed worker left unflushed)."""
+        code, day = _code(key[:2]), key[2]
+        if day >= today:
+            return
+        with self._locked() as find:
+            offset = find(code, day)
+            if offset is None:
+                return
+            stored, _, _, unflushed = _QUOTA_SLOT.unpack_from(self._map, offset)
+            if stored == code and (unflushed == 0 or day < today - 1):
+                _QUOTA_SLOT.pack_into(self._map, offset, _FREED, 0, 0, 0)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[Callable[[int, int], int | None]]:
+        with self._threads:
+            self._lockf(self._fd, self._lock_ex, self._length, self._start)
+            try:
+                yield self._find
+            finally:
+                self._lockf(self._fd, self._unlock, self._length, self._start)
+
+    def _find(self, code: int, day: int) -> int | None:
+        """The offset of the count of ``(code, day)``, else of the slot it would take (the first freed one on its
+        way, else the empty one that ends it); None when PROBES are all taken by others."""
+        home = _home(code * 1_000_003 + day, self._shift)
+        free: int | None = None
+        for probe in range(min(PROBES, self._slots)):
+            offset = self._start + ((home + probe) & (self._slots - 1)) * _QUOTA_SLOT.size
+            stored, stored_day, _, _ = _QUOTA_SLOT.unpack_from(self._map, offset)
+            if stored == code and stored_day == day:
+                return offset
+            if stored == _FREED:
+                free = offset if free is None else free
+            elif stored == 0:
+                return offset if free is None else free
+        return free
+
+
+_FREED = -1
+
+
 def _code(key: tuple[int, str]) -> int:
     system_id, environment = key
     return int(system_id) * 4 + _ENVIRONMENTS.get(environment, 3)  # never 0 (an empty slot): codes are 1-3
@@ -209,12 +347,27 @@ def _code(key: tuple[int, str]) -> int:
 
 _process_table: RateTable | None = None
 _process_limiter: SharedRateLimiter | None = None
+_process_quota: SharedQuotaCounts | None = None
 
 
 def use_table(table: RateTable | None) -> None:
     """In a worker: the table its supervisor made (None: buckets of its own), before the application starts."""
-    global _process_table, _process_limiter
-    _process_table, _process_limiter = table, None
+    global _process_table, _process_limiter, _process_quota
+    _process_table, _process_limiter, _process_quota = table, None, None
+
+
+def quota_counts_for_this_process() -> SharedQuotaCounts | None:
+    """The shared table's quota counts when this process is a worker of a supervisor that made a table with
+    them (one per process), else None: the quota is then counted per process (see dancu.exchange.quota)."""
+    global _process_quota
+    if _process_table is None:
+        return None
+    if _process_quota is None:
+        try:
+            _process_quota = SharedQuotaCounts(_process_table)
+        except ValueError:  # a table from the previous release's supervisor: rate buckets only
+            return None
+    return _process_quota
 
 
 def for_this_process() -> RateLimiter | SharedRateLimiter:
