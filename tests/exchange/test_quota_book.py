@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
 
 from dancu.db import Database
 from dancu.db.engine import libpq_url
@@ -46,7 +49,7 @@ def test_two_workers_of_one_server_admit_one_quota_between_them(database: Databa
             other_table.close()
 
     admitted, later, stored, after_restart = asyncio.run(run())
-    assert admitted == [True] * 5 + [False] * 3  # per worker, each would have admitted 5
+    assert admitted == [True] * 5 + [False] * 3  # counted per worker, each saw 5 stored and admitted its 4
     assert later == [False, False] and stored == 10 and after_restart is False
 
 
@@ -74,18 +77,75 @@ def test_each_worker_flushes_what_it_admitted_and_learns_other_servers_counts(da
     assert stored == 27 and total == 27 and one_more is True  # 27 + 1 ≤ 28
 
 
-def test_a_past_days_count_is_flushed_then_freed(database: Database) -> None:
-    async def run() -> tuple[int, int | None]:
+def test_a_past_days_count_is_flushed_and_kept_for_a_late_flush(database: Database) -> None:
+    """After midnight a worker flushes yesterday's count once more and lets go of it; the count stays in the
+    table through today, so a worker that admitted just before midnight finds it and flushes its share."""
+    async def run() -> tuple[int, int | None, int]:
         pool, table = AsyncPool(libpq_url(database.url), 2), RateTable.create()
         system, yesterday = _system(), datetime.now(UTC) - timedelta(days=1)
         try:
-            book = QuotaBook(pool, shared=SharedQuotaCounts(table))
-            assert await book.consume(system, 10, yesterday, amount=2)
-            await book.flush()
+            first, late = (QuotaBook(pool, shared=SharedQuotaCounts(table)) for _ in range(2))
+            assert await first.consume(system, 10, yesterday, amount=2)
+            await first.flush()
             key = (system, "production", quota_day(yesterday).toordinal())
-            return await _stored(pool, system, yesterday), SharedQuotaCounts(table).total(key)
+            assert SharedQuotaCounts(table).total(key) == 2  # kept: not begun again from the stored total
+            assert await late.consume(system, 10, yesterday, amount=3)  # found begun: 2 + 3 of 10
+            await late.flush()
+            await first.flush()  # let go of already: nothing more to flush, no error
+            return await _stored(pool, system, yesterday), SharedQuotaCounts(table).total(key), len(first._shared_keys)
         finally:
             await pool.close()
             table.close()
 
-    assert asyncio.run(run()) == (2, None)
+    assert asyncio.run(run()) == (5, 5, 0)
+
+
+def test_closing_a_book_flushes_what_every_worker_left_unflushed(database: Database) -> None:
+    """A worker that was killed before its flush leaves its calls in the table; the next flush of any worker
+    that counts the same system takes them to the database."""
+    async def run() -> int:
+        pool, table = AsyncPool(libpq_url(database.url), 2), RateTable.create()
+        system, now = _system(), datetime.now(UTC)
+        try:
+            killed, alive = (QuotaBook(pool, shared=SharedQuotaCounts(table)) for _ in range(2))
+            assert await killed.consume(system, 10, now, amount=4)  # never flushed
+            alive.start()
+            assert await alive.consume(system, 10, now, amount=1)
+            await alive.close()
+            return await _stored(pool, system, now)
+        finally:
+            await pool.close()
+            table.close()
+
+    assert asyncio.run(run()) == 5
+
+
+def test_stopping_during_a_flush_writes_its_calls_once(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The book stops while its flush is past the database's commit and not yet back: a stop that cancelled
+    it there put the amount back and the last flush wrote it again (counted twice)."""
+    committed = asyncio.Event()
+    real_add = repository.quota_add
+
+    async def add_then_linger(conn: Any, *args: Any) -> int:
+        stored = await real_add(conn, *args)
+        committed.set()
+        await asyncio.sleep(0.05)  # the answer on its way back
+        return stored
+
+    monkeypatch.setattr(repository, "quota_add", add_then_linger)
+
+    async def run() -> int:
+        pool, table = AsyncPool(libpq_url(database.url), 2), RateTable.create()
+        system, now = _system(), datetime.now(UTC)
+        try:
+            book = QuotaBook(pool, interval=0.01, shared=SharedQuotaCounts(table))
+            book.start()
+            assert await book.consume(system, 1_000, now, amount=2)
+            await committed.wait()
+            await book.close()
+            return await _stored(pool, system, now)
+        finally:
+            await pool.close()
+            table.close()
+
+    assert asyncio.run(run()) == 2

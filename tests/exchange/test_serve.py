@@ -237,10 +237,15 @@ def test_a_systems_rate_holds_for_the_whole_server_not_for_each_worker(served: S
 
 def test_a_systems_daily_quota_holds_for_the_whole_server_not_for_each_worker(served: Served,
                                                                             operator_tokens: dict[str, str]) -> None:
-    """A quota of 3 and a burst of at least 4 verifies on each worker, within one flush of the counts: counted
-    per worker it admitted 3 on each (6); counted in the table both workers share, 3 in all."""
+    """A quota of 3 and a burst of at least 4 verifies on each worker: counted per worker it admitted 3 on each
+    (6); counted in the table both workers share, 3 in all.  Per worker, a flush between the two workers'
+    requests (once a second) could bring the count down to 3 too, so a burst that took a second or more is
+    tried again with a new system."""
     with httpx.Client(base_url=served.base, timeout=30) as http:
         person = resident(http, sex="1")["personal_id"]
-        system = onboard(http, grant(rate_per_second=1_000, daily_quota=3))
-        admitted, _, spread = _burst(served, system.token(http), person, per_worker=4)
-    assert admitted == 3, (admitted, spread)
+        for _ in range(3):
+            system = onboard(http, grant(rate_per_second=1_000, daily_quota=3))
+            admitted, elapsed, spread = _burst(served, system.token(http), person, per_worker=4)
+            assert admitted == 3, (admitted, elapsed, spread)
+            if elapsed < 1:
+                break

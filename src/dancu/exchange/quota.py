@@ -2,16 +2,17 @@
 
 The hot path must not write a row per request: that would be a second durable commit per answer.  Counts
 are kept per system, environment (test calls have their own quota) and Vietnamese calendar day: the stored
-total last seen plus what was admitted since.  A background task adds what this process admitted to the
-stored counter once a second and takes the new total (which includes other servers').
+total last seen plus what was admitted since.  A background task adds what was admitted to the stored
+counter once a second and takes the new total (which includes other servers').
 
 Where the counts live:
 
 - under ``dancu serve``'s supervisor (Linux), in the table of counters it shares with its workers
   (:class:`dancu.policy.rate.SharedQuotaCounts`): every worker admits against one total, so a quota holds
   for the whole server, whatever its number of workers.  The first worker to meet a system's day reads the
-  stored total; each worker flushes what it admitted.  A flush racing another's may count a call twice
-  until the day ends (an early refusal, never a pass beyond the quota);
+  stored total; a worker's flush takes what every worker admitted and nobody has flushed yet and adds it to
+  the stored counter (so a killed worker's calls reach it too, if another worker counts that system that
+  day; otherwise they stay counted in the table only);
 - otherwise (one process, the tests, tools; a full table), in the process: with N worker processes a system
   could then overshoot its quota by what the other workers admit within one flush interval.
 
@@ -23,6 +24,7 @@ log still has every request).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -47,8 +49,10 @@ class QuotaBook:
         self._interval = interval
         self._shared = shared
         self._counts: dict[tuple[int, str, date], _Count] = {}  # counted in this process
-        self._unflushed: dict[tuple[int, str, date], int] = {}  # counted in the shared table: ours to flush
+        self._shared_keys: set[tuple[int, str, date]] = set()  # counted in the shared table, flushed from here too
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._warned = False
 
     async def consume(self, system_id: int, limit: int, at: datetime, amount: int = 1,
                       environment: str = "production") -> bool:
@@ -79,16 +83,25 @@ class QuotaBook:
                 stored = await repository.quota_used(conn, *key)
             if shared.begin(slot, stored):
                 admitted = shared.admit(slot, amount, limit)
-        if admitted:
-            self._unflushed[key] = self._unflushed.get(key, 0) + amount
+        if admitted is None and not self._warned:
+            self._warned = True
+            log.warning("quota table full: some systems' quotas are counted per worker process")
+        if admitted is not None:
+            self._shared_keys.add(key)
         return admitted
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._stopping = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._run(self._stopping))
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
+    async def _run(self, stopping: asyncio.Event) -> None:
+        """Flush every interval until told to stop — never cancelled in the middle of a flush, whose write may
+        have committed already (putting its amount back would count it twice)."""
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self._interval)
+            if stopping.is_set():
+                return
             try:
                 await self.flush()
             except Exception:
@@ -96,21 +109,14 @@ class QuotaBook:
 
     async def flush(self) -> None:
         today = quota_day(datetime.now(VIETNAM))
-        for key, amount in list(self._unflushed.items()):
-            if amount:
-                self._unflushed[key] = 0
-                try:
-                    async with self._pool.connection() as conn:
-                        stored = await repository.quota_add(conn, *key, amount)
-                except BaseException:
-                    self._unflushed[key] += amount
-                    raise
-                assert self._shared is not None
-                self._shared.flushed((key[0], key[1], key[2].toordinal()), amount, stored)
-            if key[2] < today:
-                del self._unflushed[key]
-                assert self._shared is not None
-                self._shared.forget((key[0], key[1], key[2].toordinal()), today.toordinal())
+        for key in list(self._shared_keys):
+            if key[2] < today:  # this process is done with it (the count stays in the table for a late flush)
+                self._shared_keys.discard(key)
+            try:
+                await self._flush_shared(key)
+            except BaseException:
+                self._shared_keys.add(key)
+                raise
         for key, count in list(self._counts.items()):
             if count.pending:
                 amount, count.pending = count.pending, 0
@@ -123,9 +129,26 @@ class QuotaBook:
             if key[2] < today:
                 del self._counts[key]
 
+    async def _flush_shared(self, key: tuple[int, str, date]) -> None:
+        assert self._shared is not None
+        slot = (key[0], key[1], key[2].toordinal())
+        amount = self._shared.take(slot)
+        if not amount:
+            return
+        try:
+            async with self._pool.connection() as conn:
+                stored = await repository.quota_add(conn, *key, amount)
+        except BaseException:
+            if not self._shared.untake(slot, amount):
+                log.warning("quota count gone from the table before its flush; not stored",
+                            extra={"system_id": key[0], "day": key[2].isoformat(), "amount": amount})
+            raise
+        self._shared.flushed(slot, amount, stored)
+
     async def close(self) -> None:
         if self._task is not None:
-            self._task.cancel()
+            self._stopping.set()
+            await self._task  # lets a flush in progress finish, then the last one below
             self._task = None
         await self.flush()
 

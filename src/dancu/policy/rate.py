@@ -37,7 +37,7 @@ import os
 import struct
 import tempfile
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.reduction import DupFd
 
@@ -90,7 +90,7 @@ _MAGIC = b"DANCURT2"  # rate buckets, then daily-quota counts
 _MAGIC_RATE_ONLY = b"DANCURT1"  # a table made by the previous release's supervisor: rate buckets only
 _HEADER = struct.Struct("<8sI4x")  # magic, slot count (rate buckets; as many quota counts)
 _SLOT = struct.Struct("<qdd")  # key (0: empty), tokens, updated (monotonic seconds)
-_QUOTA_SLOT = struct.Struct("<qqqq")  # key (0: empty, -1: freed), day (ordinal), total, unflushed
+_QUOTA_SLOT = struct.Struct("<qqqq")  # key (0: empty), day (ordinal), total, unflushed
 _ENVIRONMENTS = {"production": 1, "test": 2}
 SLOTS = 1 << 16  # systems × environments the table holds: far more than a national exchange connects
 PROBES = 64  # slots tried from a key's home slot before the table counts as full for it
@@ -135,17 +135,24 @@ def _table_size(magic: bytes, slots: int) -> int:
     return _HEADER.size + slots * _SLOT.size + (slots * _QUOTA_SLOT.size if magic == _MAGIC else 0)
 
 
+def _header(table: RateTable) -> tuple[bytes, int]:
+    """The table's magic and slot count, read without mapping it (a map closed again would close a descriptor
+    of the file, and closing any descriptor drops every ``fcntl`` lock the process holds on it); ValueError when
+    it is not a rate table."""
+    try:
+        head, size = os.pread(table.fd, _HEADER.size, 0), os.fstat(table.fd).st_size
+    except OSError as error:
+        raise ValueError("not a rate table") from error
+    magic, slots = _HEADER.unpack(head) if len(head) == _HEADER.size else (b"", 0)
+    if magic not in (_MAGIC, _MAGIC_RATE_ONLY) or slots <= 0 or size != _table_size(magic, slots):
+        raise ValueError("not a rate table")
+    return magic, slots
+
+
 def _mapped(table: RateTable) -> tuple[mmap.mmap, bytes, int]:
     """The table mapped, its magic and slot count; ValueError when it is not a rate table."""
-    try:
-        mapped = mmap.mmap(table.fd, 0)
-    except (OSError, ValueError) as error:
-        raise ValueError("not a rate table") from error
-    magic, slots = _HEADER.unpack_from(mapped, 0) if len(mapped) >= _HEADER.size else (b"", 0)
-    if magic not in (_MAGIC, _MAGIC_RATE_ONLY) or slots <= 0 or len(mapped) != _table_size(magic, slots):
-        mapped.close()
-        raise ValueError("not a rate table")
-    return mapped, magic, slots
+    magic, slots = _header(table)
+    return mmap.mmap(table.fd, 0), magic, slots
 
 
 def _home(code: int, shift: int) -> int:
@@ -224,22 +231,27 @@ class SharedRateLimiter:
 
 
 class SharedQuotaCounts:
-    """The daily quota's counts in a :class:`RateTable`'s second region: per system, environment and
-    Vietnamese calendar day, the total admitted (the database's counter as last seen, plus what the workers
-    admitted since) and the part of it not yet added to the database.  Every worker admits against the one
-    total, so a quota holds for the whole server; how the counts meet the database is
-    :class:`dancu.exchange.quota.QuotaBook`'s.  One per process and table; the region has its own
-    ``fcntl`` lock (a byte range), apart from the rate buckets'."""
+    """The daily quota's counts in a :class:`RateTable`'s second region, per system, environment and Vietnamese
+    calendar day: ``total``, what has been admitted (the database's counter when the count began, plus every
+    admission since, plus what flushes learned of other servers' calls), and ``unflushed``, admitted and not
+    yet taken to the database by a flush.  Every worker admits against
+    the one total, so a quota holds for the whole server; how the counts meet the database is
+    :class:`dancu.exchange.quota.QuotaBook`'s.  One per process and table; the region has its own ``fcntl``
+    lock (a byte range), apart from the rate buckets'.
+
+    A day's slot is kept through the next day (a late flush, a call just before midnight still finds it);
+    after that a lookup that passes it may take it again.  Slots are never emptied: the live counts are
+    systems × environments × two days, and stale ones are reused as lookups meet them."""
 
     def __init__(self, table: RateTable) -> None:
         import fcntl
 
         self._lockf, self._lock_ex, self._unlock = fcntl.lockf, fcntl.LOCK_EX, fcntl.LOCK_UN
-        self._fd = table.fd
-        self._map, magic, self._slots = _mapped(table)
+        magic, _ = _header(table)
         if magic != _MAGIC:
-            self._map.close()
             raise ValueError("this rate table holds no quota counts")
+        self._fd = table.fd
+        self._map, _, self._slots = _mapped(table)
         self._start = _HEADER.size + self._slots * _SLOT.size
         self._length = self._slots * _QUOTA_SLOT.size
         self._shift = 64 - self._slots.bit_length() + 1
@@ -249,14 +261,10 @@ class SharedQuotaCounts:
         """Count ``amount`` against ``limit`` for ``key`` (system, environment, day ordinal): True when counted,
         False when it would exceed the limit, None when the count has not begun (see :meth:`begin`) or the
         table has no room for it."""
-        code, day = _code(key[:2]), key[2]
-        with self._locked() as find:
-            offset = find(code, day)
-            if offset is None:
+        with self._slot(key) as (offset, found):
+            if not found:
                 return None
-            stored, _, total, unflushed = _QUOTA_SLOT.unpack_from(self._map, offset)
-            if stored != code:
-                return None
+            code, day, total, unflushed = _QUOTA_SLOT.unpack_from(self._map, offset)
             if total + amount > limit:
                 return False
             _QUOTA_SLOT.pack_into(self._map, offset, code, day, total + amount, unflushed + amount)
@@ -265,79 +273,75 @@ class SharedQuotaCounts:
     def begin(self, key: tuple[int, str, int], stored: int) -> bool:
         """Begin ``key``'s count at the database's ``stored`` total, unless another process began it first;
         False when the table has no room for it."""
-        code, day = _code(key[:2]), key[2]
-        with self._locked() as find:
-            offset = find(code, day)
-            if offset is None:
+        with self._slot(key) as (offset, found):
+            if offset < 0:
                 return False
-            if _QUOTA_SLOT.unpack_from(self._map, offset)[0] != code:
-                _QUOTA_SLOT.pack_into(self._map, offset, code, day, stored, 0)
+            if not found:
+                _QUOTA_SLOT.pack_into(self._map, offset, _code(key[:2]), key[2], stored, 0)
             return True
 
+    def take(self, key: tuple[int, str, int]) -> int:
+        """What every worker admitted and nobody has taken to the database yet, now this caller's to add there
+        (then :meth:`flushed`, or :meth:`untake` if that failed)."""
+        with self._slot(key) as (offset, found):
+            if not found:
+                return 0
+            code, day, total, unflushed = _QUOTA_SLOT.unpack_from(self._map, offset)
+            _QUOTA_SLOT.pack_into(self._map, offset, code, day, total, 0)
+            return int(unflushed)
+
+    def untake(self, key: tuple[int, str, int], amount: int) -> bool:
+        """A taken ``amount`` did not reach the database: it waits for the next flush again (False: the count
+        is gone, its slot reused — a database down for days)."""
+        with self._slot(key) as (offset, found):
+            if found:
+                code, day, total, unflushed = _QUOTA_SLOT.unpack_from(self._map, offset)
+                _QUOTA_SLOT.pack_into(self._map, offset, code, day, total, unflushed + amount)
+            return found
+
     def flushed(self, key: tuple[int, str, int], amount: int, stored: int) -> None:
-        """``amount`` of the count went into the database, whose counter then read ``stored`` (other servers'
-        calls included).  The total never goes down: a flush by another worker may already be in ``stored``
-        while still counted as unflushed, which counts it twice — early refusal, never a pass beyond the quota."""
-        code, day = _code(key[:2]), key[2]
-        with self._locked() as find:
-            offset = find(code, day)
-            if offset is None or _QUOTA_SLOT.unpack_from(self._map, offset)[0] != code:
+        """A taken ``amount`` is in the database, whose counter then read ``stored`` (other servers' calls
+        included).  ``stored`` plus what is not yet taken counts every call once (a taken amount has left
+        ``unflushed``), but misses another flush's amount committed after this one: so the total rises to it,
+        to take in other servers' calls, and is never lowered."""
+        with self._slot(key) as (offset, found):
+            if not found:
                 return
-            _, _, total, unflushed = _QUOTA_SLOT.unpack_from(self._map, offset)
-            unflushed = max(0, unflushed - amount)
+            code, day, total, unflushed = _QUOTA_SLOT.unpack_from(self._map, offset)
             _QUOTA_SLOT.pack_into(self._map, offset, code, day, max(total, stored + unflushed), unflushed)
 
     def total(self, key: tuple[int, str, int]) -> int | None:
         """The count so far (None: not begun)."""
-        code, day = _code(key[:2]), key[2]
-        with self._locked() as find:
-            offset = find(code, day)
-            if offset is None:
-                return None
-            stored, _, total, _ = _QUOTA_SLOT.unpack_from(self._map, offset)
-            return int(total) if stored == code else None
-
-    def forget(self, key: tuple[int, str, int], today: int) -> None:
-        """Free a past day's count once nothing of it waits to be flushed (or, from before yesterday, whatever
-        a killed worker left unflushed)."""
-        code, day = _code(key[:2]), key[2]
-        if day >= today:
-            return
-        with self._locked() as find:
-            offset = find(code, day)
-            if offset is None:
-                return
-            stored, _, _, unflushed = _QUOTA_SLOT.unpack_from(self._map, offset)
-            if stored == code and (unflushed == 0 or day < today - 1):
-                _QUOTA_SLOT.pack_into(self._map, offset, _FREED, 0, 0, 0)
+        with self._slot(key) as (offset, found):
+            return int(_QUOTA_SLOT.unpack_from(self._map, offset)[2]) if found else None
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[Callable[[int, int], int | None]]:
+    def _slot(self, key: tuple[int, str, int]) -> Iterator[tuple[int, bool]]:  # found: the offset is an int
+        """Under the region's lock: the offset of ``key``'s count and True, else of the slot it would take and
+        False (offset -1: no room)."""
         with self._threads:
             self._lockf(self._fd, self._lock_ex, self._length, self._start)
             try:
-                yield self._find
+                offset, found = self._find(_code(key[:2]), key[2])
+                yield (-1 if offset is None else offset), found
             finally:
                 self._lockf(self._fd, self._unlock, self._length, self._start)
 
-    def _find(self, code: int, day: int) -> int | None:
-        """The offset of the count of ``(code, day)``, else of the slot it would take (the first freed one on its
-        way, else the empty one that ends it); None when PROBES are all taken by others."""
+    def _find(self, code: int, day: int) -> tuple[int | None, bool]:
+        """Probing from the home slot: the count of ``(code, day)``; else the first reusable slot on the way (a
+        day before yesterday's) or the empty one that ends the search."""
         home = _home(code * 1_000_003 + day, self._shift)
-        free: int | None = None
+        reusable: int | None = None
         for probe in range(min(PROBES, self._slots)):
             offset = self._start + ((home + probe) & (self._slots - 1)) * _QUOTA_SLOT.size
-            stored, stored_day, _, _ = _QUOTA_SLOT.unpack_from(self._map, offset)
+            stored, stored_day = _QUOTA_SLOT.unpack_from(self._map, offset)[:2]
             if stored == code and stored_day == day:
-                return offset
-            if stored == _FREED:
-                free = offset if free is None else free
-            elif stored == 0:
-                return offset if free is None else free
-        return free
-
-
-_FREED = -1
+                return offset, True
+            if stored == 0:
+                return (offset if reusable is None else reusable), False
+            if stored_day < day - 1 and reusable is None:
+                reusable = offset
+        return reusable, False
 
 
 def _code(key: tuple[int, str]) -> int:
@@ -348,24 +352,26 @@ def _code(key: tuple[int, str]) -> int:
 _process_table: RateTable | None = None
 _process_limiter: SharedRateLimiter | None = None
 _process_quota: SharedQuotaCounts | None = None
+_process_table_has_no_quota = False
 
 
 def use_table(table: RateTable | None) -> None:
     """In a worker: the table its supervisor made (None: buckets of its own), before the application starts."""
-    global _process_table, _process_limiter, _process_quota
-    _process_table, _process_limiter, _process_quota = table, None, None
+    global _process_table, _process_limiter, _process_quota, _process_table_has_no_quota
+    _process_table, _process_limiter, _process_quota, _process_table_has_no_quota = table, None, None, False
 
 
 def quota_counts_for_this_process() -> SharedQuotaCounts | None:
     """The shared table's quota counts when this process is a worker of a supervisor that made a table with
     them (one per process), else None: the quota is then counted per process (see dancu.exchange.quota)."""
-    global _process_quota
-    if _process_table is None:
+    global _process_quota, _process_table_has_no_quota
+    if _process_table is None or _process_table_has_no_quota:
         return None
     if _process_quota is None:
         try:
             _process_quota = SharedQuotaCounts(_process_table)
-        except ValueError:  # a table from the previous release's supervisor: rate buckets only
+        except ValueError:  # a table from the previous release's supervisor: rate buckets only (checked once)
+            _process_table_has_no_quota = True
             return None
     return _process_quota
 
