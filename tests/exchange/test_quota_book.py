@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +25,23 @@ def _system() -> int:
     return 10_000_000 + secrets.randbelow(1_000_000_000)  # quota_usage names systems by id only
 
 
+@asynccontextmanager
+async def _servers(database: Database, count: int = 1) -> AsyncIterator[tuple[AsyncPool, list[RateTable]]]:
+    """A pool on the test database and ``count`` tables, each the shared table of one server; closed after."""
+    pool, tables = AsyncPool(libpq_url(database.url), 2), [RateTable.create() for _ in range(count)]
+    try:
+        yield pool, tables
+    finally:
+        await pool.close()
+        for table in tables:
+            table.close()
+
+
+def _book(pool: AsyncPool, table: RateTable, interval: float = 1.0) -> QuotaBook:
+    """One worker's book: its counts in ``table``."""
+    return QuotaBook(pool, interval=interval, shared=SharedQuotaCounts(table))
+
+
 async def _stored(pool: AsyncPool, system: int, at: datetime) -> int:
     async with pool.connection() as conn:
         return await repository.quota_used(conn, system, "production", quota_day(at))
@@ -30,23 +49,18 @@ async def _stored(pool: AsyncPool, system: int, at: datetime) -> int:
 
 def test_two_workers_of_one_server_admit_one_quota_between_them(database: Database) -> None:
     async def run() -> tuple[list[bool], list[bool], int, bool]:
-        pool, table, other_table = AsyncPool(libpq_url(database.url), 2), RateTable.create(), RateTable.create()
         system, now = _system(), datetime.now(UTC)
-        try:
+        async with _servers(database, 2) as (pool, (table, other_table)):
             async with pool.connection() as conn:  # 5 already counted today, by this server before a restart
                 await repository.quota_add(conn, system, "production", quota_day(now), 5)
-            first, second = (QuotaBook(pool, shared=SharedQuotaCounts(table)) for _ in range(2))
+            first, second = _book(pool, table), _book(pool, table)
             admitted = [await book.consume(system, 10, now) for book in (first, second) * 4]  # 8 asks, 5 left
             await first.flush()
             await second.flush()
             stored = await _stored(pool, system, now)
             later = [await book.consume(system, 10, now) for book in (first, second)]
-            restarted = QuotaBook(pool, shared=SharedQuotaCounts(other_table))  # reads the stored total
+            restarted = _book(pool, other_table)  # reads the stored total
             return admitted, later, stored, await restarted.consume(system, 10, now)
-        finally:
-            await pool.close()
-            table.close()
-            other_table.close()
 
     admitted, later, stored, after_restart = asyncio.run(run())
     assert admitted == [True] * 5 + [False] * 3  # counted per worker, each saw 5 stored and admitted its 4
@@ -55,12 +69,10 @@ def test_two_workers_of_one_server_admit_one_quota_between_them(database: Databa
 
 def test_each_worker_flushes_what_it_admitted_and_learns_other_servers_counts(database: Database) -> None:
     async def run() -> tuple[int, int | None, bool]:
-        pool, table, elsewhere = AsyncPool(libpq_url(database.url), 2), RateTable.create(), RateTable.create()
         system, now = _system(), datetime.now(UTC)
         key = (system, "production", quota_day(now).toordinal())
-        try:
-            first, second = (QuotaBook(pool, shared=SharedQuotaCounts(table)) for _ in range(2))
-            other_server = QuotaBook(pool, shared=SharedQuotaCounts(elsewhere))
+        async with _servers(database, 2) as (pool, (table, elsewhere)):
+            first, second, other_server = _book(pool, table), _book(pool, table), _book(pool, elsewhere)
             assert await first.consume(system, 100, now, amount=3) and await second.consume(system, 100, now, 4)
             assert await other_server.consume(system, 100, now, amount=20)
             await other_server.flush()
@@ -68,10 +80,6 @@ def test_each_worker_flushes_what_it_admitted_and_learns_other_servers_counts(da
             await second.flush()
             counts = SharedQuotaCounts(table)
             return await _stored(pool, system, now), counts.total(key), await first.consume(system, 28, now)
-        finally:
-            await pool.close()
-            table.close()
-            elsewhere.close()
 
     stored, total, one_more = asyncio.run(run())
     assert stored == 27 and total == 27 and one_more is True  # 27 + 1 ≤ 28
@@ -81,10 +89,9 @@ def test_a_past_days_count_is_flushed_and_kept_for_a_late_flush(database: Databa
     """After midnight a worker flushes yesterday's count once more and lets go of it; the count stays in the
     table through today, so a worker that admitted just before midnight finds it and flushes its share."""
     async def run() -> tuple[int, int | None, int]:
-        pool, table = AsyncPool(libpq_url(database.url), 2), RateTable.create()
         system, yesterday = _system(), datetime.now(UTC) - timedelta(days=1)
-        try:
-            first, late = (QuotaBook(pool, shared=SharedQuotaCounts(table)) for _ in range(2))
+        async with _servers(database) as (pool, (table,)):
+            first, late = _book(pool, table), _book(pool, table)
             assert await first.consume(system, 10, yesterday, amount=2)
             await first.flush()
             key = (system, "production", quota_day(yesterday).toordinal())
@@ -93,9 +100,6 @@ def test_a_past_days_count_is_flushed_and_kept_for_a_late_flush(database: Databa
             await late.flush()
             await first.flush()  # let go of already: nothing more to flush, no error
             return await _stored(pool, system, yesterday), SharedQuotaCounts(table).total(key), len(first._shared_keys)
-        finally:
-            await pool.close()
-            table.close()
 
     assert asyncio.run(run()) == (5, 5, 0)
 
@@ -104,18 +108,14 @@ def test_closing_a_book_flushes_what_every_worker_left_unflushed(database: Datab
     """A worker that was killed before its flush leaves its calls in the table; the next flush of any worker
     that counts the same system takes them to the database."""
     async def run() -> int:
-        pool, table = AsyncPool(libpq_url(database.url), 2), RateTable.create()
         system, now = _system(), datetime.now(UTC)
-        try:
-            killed, alive = (QuotaBook(pool, shared=SharedQuotaCounts(table)) for _ in range(2))
+        async with _servers(database) as (pool, (table,)):
+            killed, alive = _book(pool, table), _book(pool, table)
             assert await killed.consume(system, 10, now, amount=4)  # never flushed
             alive.start()
             assert await alive.consume(system, 10, now, amount=1)
             await alive.close()
             return await _stored(pool, system, now)
-        finally:
-            await pool.close()
-            table.close()
 
     assert asyncio.run(run()) == 5
 
@@ -135,17 +135,13 @@ def test_stopping_during_a_flush_writes_its_calls_once(database: Database, monke
     monkeypatch.setattr(repository, "quota_add", add_then_linger)
 
     async def run() -> int:
-        pool, table = AsyncPool(libpq_url(database.url), 2), RateTable.create()
         system, now = _system(), datetime.now(UTC)
-        try:
-            book = QuotaBook(pool, interval=0.01, shared=SharedQuotaCounts(table))
+        async with _servers(database) as (pool, (table,)):
+            book = _book(pool, table, interval=0.01)
             book.start()
             assert await book.consume(system, 1_000, now, amount=2)
             await committed.wait()
             await book.close()
             return await _stored(pool, system, now)
-        finally:
-            await pool.close()
-            table.close()
 
     assert asyncio.run(run()) == 2

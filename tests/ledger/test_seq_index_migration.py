@@ -12,8 +12,8 @@ from dancu.db.scratch import scratch_database
 
 SEQ_INDEXES = ("SELECT count(*) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
                "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0] "
-               "WHERE (t.relname = 'ledger_entry' OR t.relispartition AND t.relname LIKE 'ledger_entry_%%') "
-               "AND a.attname = 'seq' AND i.indnatts = %s")
+               "WHERE (t.relname = 'ledger_entry' OR t.relispartition AND t.relname LIKE 'ledger_entry_%') "
+               "AND a.attname = 'seq' AND i.indnatts = 1")
 
 
 def _partitions(conn: psycopg.Connection) -> int:
@@ -23,7 +23,7 @@ def _partitions(conn: psycopg.Connection) -> int:
 
 
 def _seq_only_indexes(conn: psycopg.Connection) -> int:
-    row = conn.execute(SEQ_INDEXES, (1,)).fetchone()
+    row = conn.execute(SEQ_INDEXES).fetchone()
     assert row is not None
     return int(row[0])
 

@@ -4,7 +4,6 @@ region): one total per system, environment and day, whichever worker admits."""
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator
 from pathlib import Path
 
 import hypothesis.strategies as st
@@ -13,16 +12,10 @@ from hypothesis import given, settings
 
 from dancu.policy import rate
 from dancu.policy.rate import RateTable, SharedQuotaCounts, SharedRateLimiter, quota_counts_for_this_process, use_table
+from tests.policy.racing import race
 
 DAY = 739_588  # an ordinal (2025-12-03)
 BANK = (7, "production", DAY)
-
-
-@pytest.fixture
-def table() -> Iterator[RateTable]:
-    made = RateTable.create()
-    yield made
-    made.close()
 
 
 def test_a_count_begins_at_the_stored_total_and_is_shared(table: RateTable) -> None:
@@ -233,12 +226,4 @@ def _admit(table: RateTable, limit: int, attempts: int, start: object, admitted:
 def test_processes_racing_for_one_quota_admit_exactly_the_quota(table: RateTable) -> None:
     """Four processes admit at once, twice as often as the quota allows: it is spent exactly (an update lost
     between two processes would admit more)."""
-    context = multiprocessing.get_context("spawn")
-    admitted, start = context.Queue(), context.Barrier(4)
-    racers = [context.Process(target=_admit, args=(table, 20_000, 10_000, start, admitted)) for _ in range(4)]
-    for racer in racers:
-        racer.start()
-    counts = [admitted.get(timeout=120) for _ in racers]
-    for racer in racers:
-        racer.join(timeout=60)
-    assert sum(counts) == 20_000
+    assert race(_admit, table, 20_000, 10_000) == 20_000

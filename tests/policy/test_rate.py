@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import multiprocessing
-from collections.abc import Iterator
 from pathlib import Path
 
 import hypothesis.strategies as st
@@ -13,15 +11,9 @@ from hypothesis import HealthCheck, given, settings
 
 from dancu.policy.domain import Rule
 from dancu.policy.rate import RateLimiter, RateTable, SharedRateLimiter, for_this_process, use_table
+from tests.policy.racing import race
 
 BANK, TELECOM = (7, "production"), (8, "production")
-
-
-@pytest.fixture
-def table() -> Iterator[RateTable]:
-    made = RateTable.create()
-    yield made
-    made.close()
 
 
 def test_two_processes_views_of_one_table_spend_one_bucket(table: RateTable) -> None:
@@ -127,12 +119,4 @@ def _spend(table: RateTable, rate: int, attempts: int, start: object, admitted: 
 def test_processes_racing_for_one_bucket_admit_exactly_the_rate(table: RateTable) -> None:
     """Four processes ask at once, at one instant, twice as often as there are tokens: every token is spent
     once, none twice (an update lost between two processes would admit more)."""
-    context = multiprocessing.get_context("spawn")
-    admitted, start = context.Queue(), context.Barrier(4)
-    racers = [context.Process(target=_spend, args=(table, 20_000, 10_000, start, admitted)) for _ in range(4)]
-    for racer in racers:
-        racer.start()
-    counts = [admitted.get(timeout=120) for _ in racers]
-    for racer in racers:
-        racer.join(timeout=60)
-    assert sum(counts) == 20_000
+    assert race(_spend, table, 20_000, 10_000) == 20_000

@@ -76,7 +76,7 @@ class QuotaBook:
     async def _consume_shared(self, shared: SharedQuotaCounts, key: tuple[int, str, date], limit: int,
                               amount: int) -> bool | None:
         """As :meth:`consume`, against the count every worker shares; None when the table has no room for it."""
-        slot = (key[0], key[1], key[2].toordinal())
+        slot = _slot(key)
         admitted = shared.admit(slot, amount, limit)
         if admitted is None:  # nobody began today's count: the stored total, then begin (unless another did)
             async with self._pool.connection() as conn:
@@ -91,7 +91,7 @@ class QuotaBook:
         return admitted
 
     def start(self) -> None:
-        self._stopping = asyncio.Event()
+        self._stopping.clear()
         self._task = asyncio.get_running_loop().create_task(self._run(self._stopping))
 
     async def _run(self, stopping: asyncio.Event) -> None:
@@ -121,8 +121,7 @@ class QuotaBook:
             if count.pending:
                 amount, count.pending = count.pending, 0
                 try:
-                    async with self._pool.connection() as conn:
-                        count.stored = await repository.quota_add(conn, *key, amount)
+                    count.stored = await self._store(key, amount)
                 except BaseException:
                     count.pending += amount
                     raise
@@ -131,13 +130,12 @@ class QuotaBook:
 
     async def _flush_shared(self, key: tuple[int, str, date]) -> None:
         assert self._shared is not None
-        slot = (key[0], key[1], key[2].toordinal())
+        slot = _slot(key)
         amount = self._shared.take(slot)
         if not amount:
             return
         try:
-            async with self._pool.connection() as conn:
-                stored = await repository.quota_add(conn, *key, amount)
+            stored = await self._store(key, amount)
         except BaseException:
             if not self._shared.untake(slot, amount):
                 log.warning("quota count gone from the table before its flush; not stored",
@@ -145,12 +143,22 @@ class QuotaBook:
             raise
         self._shared.flushed(slot, amount, stored)
 
+    async def _store(self, key: tuple[int, str, date], amount: int) -> int:
+        """Add ``amount`` to the stored counter; its new total (other workers' and servers' calls included)."""
+        async with self._pool.connection() as conn:
+            return await repository.quota_add(conn, *key, amount)
+
     async def close(self) -> None:
         if self._task is not None:
             self._stopping.set()
             await self._task  # lets a flush in progress finish, then the last one below
             self._task = None
         await self.flush()
+
+
+def _slot(key: tuple[int, str, date]) -> tuple[int, str, int]:
+    """A count's key in the shared table: the day as its ordinal."""
+    return key[0], key[1], key[2].toordinal()
 
 
 def seconds_to_midnight(at: datetime) -> int:

@@ -155,8 +155,35 @@ def _mapped(table: RateTable) -> tuple[mmap.mmap, bytes, int]:
     return mmap.mmap(table.fd, 0), magic, slots
 
 
+def _shift(slots: int) -> int:
+    """The right shift that turns a 64-bit Fibonacci hash into a slot number of a ``slots``-slot region."""
+    return 64 - slots.bit_length() + 1
+
+
 def _home(code: int, shift: int) -> int:
     return ((code * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) >> shift  # Fibonacci hashing
+
+
+class _LockedRange:
+    """A byte range of the table, locked for one thread of one process at a time: ``fcntl`` locks belong to
+    the process (its threads take turns on a threading lock), and a range of its own lets the rate buckets and
+    the quota counts be updated at once."""
+
+    def __init__(self, fd: int, start: int, length: int) -> None:
+        import fcntl  # POSIX only; the supervisor that shares a table runs where SO_REUSEPORT balances
+
+        self._lockf, self._lock_ex, self._unlock = fcntl.lockf, fcntl.LOCK_EX, fcntl.LOCK_UN
+        self._fd, self._start, self._length = fd, start, length
+        self._threads = threading.Lock()
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        with self._threads:
+            self._lockf(self._fd, self._lock_ex, self._length, self._start)
+            try:
+                yield
+            finally:
+                self._lockf(self._fd, self._unlock, self._length, self._start)
 
 
 class SharedRateLimiter:
@@ -164,14 +191,9 @@ class SharedRateLimiter:
     and table (:func:`for_this_process`): ``fcntl`` locks belong to the process, not to a descriptor."""
 
     def __init__(self, table: RateTable) -> None:
-        import fcntl  # POSIX only; the supervisor that shares a table runs where SO_REUSEPORT balances
-
-        self._lockf, self._lock_ex, self._unlock = fcntl.lockf, fcntl.LOCK_EX, fcntl.LOCK_UN
-        self._fd = table.fd
         self._map, _, self._slots = _mapped(table)
-        self._region = _HEADER.size + self._slots * _SLOT.size  # locked alone: the quota counts have their own
-        self._shift = 64 - self._slots.bit_length() + 1
-        self._threads = threading.Lock()  # fcntl locks are per process: threads of one process take turns here
+        self._range = _LockedRange(table.fd, 0, _HEADER.size + self._slots * _SLOT.size)  # the quota's apart
+        self._shift = _shift(self._slots)
         self._overflow = RateLimiter()  # keys that find no slot (a full table): counted per process
         self._warned = False
 
@@ -205,12 +227,8 @@ class SharedRateLimiter:
     @contextlib.contextmanager
     def _slot(self, code: int) -> Iterator[int | None]:
         """``code``'s slot offset (None: the table is full for it), the table locked for this process's thread."""
-        with self._threads:
-            self._lockf(self._fd, self._lock_ex, self._region, 0)
-            try:
-                yield self._find(code)
-            finally:
-                self._lockf(self._fd, self._unlock, self._region, 0)
+        with self._range.locked():
+            yield self._find(code)
 
     def _find(self, code: int) -> int | None:
         """The offset of ``code``'s slot, or of the empty slot it would take; None when PROBES are all taken."""
@@ -244,18 +262,13 @@ class SharedQuotaCounts:
     systems × environments × two days, and stale ones are reused as lookups meet them."""
 
     def __init__(self, table: RateTable) -> None:
-        import fcntl
-
-        self._lockf, self._lock_ex, self._unlock = fcntl.lockf, fcntl.LOCK_EX, fcntl.LOCK_UN
-        magic, _ = _header(table)
-        if magic != _MAGIC:
+        magic, self._slots = _header(table)
+        if magic != _MAGIC:  # checked before mapping: see _header
             raise ValueError("this rate table holds no quota counts")
-        self._fd = table.fd
-        self._map, _, self._slots = _mapped(table)
+        self._map = mmap.mmap(table.fd, 0)
         self._start = _HEADER.size + self._slots * _SLOT.size
-        self._length = self._slots * _QUOTA_SLOT.size
-        self._shift = 64 - self._slots.bit_length() + 1
-        self._threads = threading.Lock()
+        self._range = _LockedRange(table.fd, self._start, self._slots * _QUOTA_SLOT.size)
+        self._shift = _shift(self._slots)
 
     def admit(self, key: tuple[int, str, int], amount: int, limit: int) -> bool | None:
         """Count ``amount`` against ``limit`` for ``key`` (system, environment, day ordinal): True when counted,
@@ -319,13 +332,9 @@ class SharedQuotaCounts:
     def _slot(self, key: tuple[int, str, int]) -> Iterator[tuple[int, bool]]:  # found: the offset is an int
         """Under the region's lock: the offset of ``key``'s count and True, else of the slot it would take and
         False (offset -1: no room)."""
-        with self._threads:
-            self._lockf(self._fd, self._lock_ex, self._length, self._start)
-            try:
-                offset, found = self._find(_code(key[:2]), key[2])
-                yield (-1 if offset is None else offset), found
-            finally:
-                self._lockf(self._fd, self._unlock, self._length, self._start)
+        with self._range.locked():
+            offset, found = self._find(_code(key[:2]), key[2])
+            yield (-1 if offset is None else offset), found
 
     def _find(self, code: int, day: int) -> tuple[int | None, bool]:
         """Probing from the home slot: the count of ``(code, day)``; else the first reusable slot on the way (a
