@@ -16,7 +16,9 @@
 
 Besides the figures it prints the CPU each party used (server, PostgreSQL, wrk) and the whole machine's, so a
 run disturbed by other load on the machine shows as such, and how the connections and the server's CPU were
-spread over its worker processes (sampled halfway through each run).
+spread over its worker processes (sampled halfway through each run).  Next to pgbench, a second yardstick
+of the machine: the CPU and time of a bare round trip to PostgreSQL back to back and after 20 ms idle (on a
+VM, waking idle CPUs can cost several times the round trip itself; the half-rate phase pays it per batch).
 """
 
 from __future__ import annotations
@@ -300,6 +302,32 @@ class CpuMeter:
         return {name: (after[name] - self.before[name]) / seconds for name in after}
 
 
+def round_trip_costs(conninfo: str, idle: float = 0.02) -> dict[str, float]:
+    """This process's CPU and wall time (µs) for one bare ``SELECT 1`` round trip (libpq, no Python driver
+    work), back to back and after ``idle`` seconds of sleep.  The second is what waking idle CPUs costs on
+    this machine: in a VM it can be several times the first, and at half the rate every batch pays part of it,
+    which is why a verify costs more CPU at half the rate than at full load.  A yardstick to compare machines
+    by, as pgbench is for throughput."""
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    costs: dict[str, float] = {}
+    with psycopg.connect(conninfo) as conn:
+        pgconn = conn.pgconn
+        for name, gap, count in (("busy", 0.0, 3000), ("after_idle", idle, 150)):
+            used, waited = cpu(), 0.0
+            for _ in range(count):
+                if gap:
+                    time.sleep(gap)
+                started = time.perf_counter()
+                pgconn.exec_(b"SELECT 1")
+                waited += time.perf_counter() - started
+            costs[f"{name}_cpu"] = (cpu() - used) / count * 1e6
+            costs[f"{name}_wall"] = waited / count * 1e6
+    return costs
+
+
 def ledger_size(conninfo: str) -> int:
     with psycopg.connect(conninfo) as conn:
         row = conn.execute("SELECT count(*) FROM ledger_entry").fetchone()
@@ -391,6 +419,10 @@ def main() -> None:
     tune_server(conninfo)
     tps = pgbench(url, args.seconds, args.pgbench_clients)
     print(f"pgbench -S -M prepared: {tps:,.0f} tps ({args.pgbench_clients} clients, {args.seconds} s)")
+    trip = round_trip_costs(conninfo)
+    print(f"one SELECT 1 round trip (libpq, this process): {trip['busy_cpu']:.0f} µs CPU / {trip['busy_wall']:.0f} µs "
+          f"back to back, {trip['after_idle_cpu']:.0f} / {trip['after_idle_wall']:.0f} µs after 20 ms idle "
+          "(what waking idle CPUs costs on this machine)")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     work = Path(tempfile.mkdtemp(prefix="verify-load-"))
