@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +16,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dancu.agencies import tokens
 from dancu.db import Database
 from dancu.db.engine import libpq_url
+from dancu.db.pipeline import PipelinedConnection
+from dancu.db.prepared import PreparedStatement
 from dancu.exchange import lookups, repository
 from dancu.policy.rate import RateLimiter
 from dancu.server import _Corked
@@ -57,30 +58,18 @@ def test_a_forged_token_is_never_cached() -> None:
             tokens.verify_access_token(key, forged)
 
 
-class _Pool:
-    """Stands in for AsyncPool: counts the connections taken."""
-
-    def __init__(self) -> None:
-        self.taken = 0
-
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[object]:
-        self.taken += 1
-        await asyncio.sleep(0.001)  # a round trip: later arrivals queue behind it
-        yield object()
-
-
 def test_concurrent_lookups_share_statements_and_keep_their_order(monkeypatch: pytest.MonkeyPatch) -> None:
     statements: list[list[tuple[int, str]]] = []
 
     async def fake(conn: object, asks: Sequence[tuple[int, str]]) -> list[Any]:
         statements.append(list(asks))
+        await asyncio.sleep(0.001)  # a round trip: later arrivals queue behind it
         return [None if cid == 0 else (f"caller-{cid}", {"personal_id": pid}) for cid, pid in asks]
 
     monkeypatch.setattr(repository, "auth_and_records", fake)
 
     async def run() -> list[Any]:
-        book = lookups.Lookups(_Pool(), readers=2)  # type: ignore[arg-type]
+        book = lookups.Lookups(object(), readers=2)  # type: ignore[arg-type]
         return await asyncio.gather(*(book.standing(i % 3, f"{i:012d}") for i in range(100)))
 
     answers = asyncio.run(run())
@@ -96,7 +85,7 @@ def test_a_failed_lookup_fails_every_request_of_its_batch(monkeypatch: pytest.Mo
     monkeypatch.setattr(repository, "auth_and_records", broken)
 
     async def run() -> list[Any]:
-        book = lookups.Lookups(_Pool())  # type: ignore[arg-type]
+        book = lookups.Lookups(object())  # type: ignore[arg-type]
         return await asyncio.gather(*(book.standing(1, "001090000001") for _ in range(5)), return_exceptions=True)
 
     assert all(isinstance(outcome, OSError) for outcome in asyncio.run(run()))
@@ -107,18 +96,44 @@ def test_the_batched_read_is_planned_once_per_connection(database: Database) -> 
     one-request custom plan); the lookups' connections force the generic plan, planned once."""
 
     async def run() -> list[tuple[int, int]]:
-        book = lookups.Lookups.on_own_connections(libpq_url(database.url))
+        book = lookups.Lookups.on_own_connection(libpq_url(database.url))
         try:
             for n in range(10):  # one after another, on one connection (prepared once, then run by name)
                 assert await book.standing(-1, f"0010900000{n:02d}") is None  # no such credential
-            async with book.pool.connection() as conn:
-                cur = await conn.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements")
-                return await cur.fetchall()
+            plans = PreparedStatement("plans", "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                                      "WHERE name = 'dancu_auth_and_records'")
+            return await plans.rows(book.own, [])
         finally:
             await book.close()
 
     [(generic, custom)] = asyncio.run(run())
     assert custom == 0 and generic >= 4
+
+
+def test_a_read_takes_the_shared_connection_while_it_is_idle_and_its_own_while_a_statement_runs_there(
+        database: Database) -> None:
+    """In the server the log writer's batches go through the shared connection: a read sent behind one would
+    wait for its flush to disk, so it goes on the reads' own connection instead."""
+    sleep = PreparedStatement("test_shared_sleep", "SELECT pg_sleep($1::float8)")
+
+    async def run() -> tuple[int, int, int, int]:
+        url = libpq_url(database.url)
+        shared = PipelinedConnection(url, lookups.SETUP)
+        book = lookups.Lookups(PipelinedConnection(url, lookups.SETUP), shared=shared)
+        try:
+            assert await book.standing(-1, "001090000001") is None  # idle: on the shared connection
+            on_shared, on_own = shared.statements, book.own.statements
+            writing = asyncio.ensure_future(sleep.rows(shared, [b"0.5"]))  # as a log write in flight
+            await asyncio.sleep(0.05)
+            assert await book.standing(-1, "001090000002") is None  # not behind it: on its own connection
+            assert not writing.done()
+            await writing
+            return on_shared, on_own, shared.statements - on_shared, book.own.statements - on_own
+        finally:
+            await book.close()
+            await shared.close()
+
+    assert asyncio.run(run()) == (1, 0, 1, 1)
 
 
 class _Transport:

@@ -231,3 +231,30 @@ def test_a_refusal_chains_a_cause_without_the_rows_and_client_errors_keep_their_
     assert unavailable(lost).__cause__.__class__ is WriteFailed
     plain = RuntimeError("not the database's")
     assert unavailable(plain).__cause__ is plain
+
+
+def test_with_a_shared_pipelined_connection_the_one_statement_batches_go_through_it(empty_ledger: Database) -> None:
+    """As in the server: the writer's small batches share one connection with the lean read (dancu.db.pipeline)."""
+    from dancu.db.pipeline import PipelinedConnection
+    from dancu.db.prepared import PreparedStatement
+    from dancu.ledger.loop_writer import SESSION_SETUP
+
+    async def main() -> tuple[list[Receipt], int, int, Any]:
+        pipe = PipelinedConnection(libpq_url(empty_ledger.url), SESSION_SETUP)
+        writer = await LoopWriter(libpq_url(empty_ledger.url), pipe=pipe).start()
+        try:
+            receipts = await asyncio.gather(*(writer.append_async(make_entry(i, correlation_id=f"c{i}"))
+                                              for i in range(50)))
+            sent = pipe.statements
+            limit = await PreparedStatement("test_gin_limit", "SELECT current_setting('gin_pending_list_limit')"
+                                            ).rows(pipe, [])
+            return list(receipts), sent, writer.batches, limit
+        finally:
+            await writer.close()
+            await pipe.close()
+
+    receipts, sent, batches, limit = asyncio.run(main())
+    assert [r.seq for r in receipts] == list(range(50)) and sent == batches >= 1
+    assert limit == [("64kB",)]  # the writer's session setting, on the shared connection
+    rows = _rows(empty_ledger)
+    assert all(rows[r.seq] == (r.leaf_hash, f"c{i}") for i, r in enumerate(receipts))

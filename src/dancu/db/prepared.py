@@ -26,6 +26,8 @@ from psycopg import pq
 from psycopg.adapt import Transformer
 from psycopg.errors import error_from_result
 
+from dancu.db.pipeline import PipelinedConnection
+
 _DONE = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
 CANCEL_SECONDS = 5.0  # as psycopg waits for a cancelled statement
 
@@ -46,12 +48,17 @@ class PreparedStatement:
         self.name, self.sql = name.encode(), sql.encode()
         self._prepared_on: weakref.WeakSet[psycopg.AsyncConnection[Any]] = weakref.WeakSet()
 
-    async def rows(self, conn: psycopg.AsyncConnection[Any], params: Sequence[bytes | None]) -> list[tuple[Any, ...]]:
-        """The statement's rows for ``params`` (UTF-8 text, ``None`` for NULL), as tuples.
+    async def rows(self, conn: psycopg.AsyncConnection[Any] | PipelinedConnection, params: Sequence[bytes | None]
+                   ) -> list[tuple[Any, ...]]:
+        """The statement's rows for ``params`` (UTF-8 text, ``None`` for NULL), as tuples — on a connection of
+        the caller's own, or behind the other statements of a shared :class:`PipelinedConnection`.
 
-        Cancelled while the server runs it, the statement is cancelled there too (best effort, as psycopg's
-        ``execute`` does) and the connection is left busy: a pool or writer must then drop it, never reuse it.
+        Cancelled while the server runs it on the caller's own connection, the statement is cancelled there too
+        (best effort, as psycopg's ``execute`` does) and the connection is left busy: a pool or writer must then
+        drop it, never reuse it.  On a pipelined connection it runs on, its results dropped.
         """
+        if isinstance(conn, PipelinedConnection):
+            return await conn.rows(self, params)
         if any(b"\0" in param for param in params if param is not None):  # libpq would cut the text short
             raise psycopg.DataError("a text parameter cannot contain a NUL byte")
         try:

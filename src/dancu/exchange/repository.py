@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from dancu.db.pipeline import PipelinedConnection
 from dancu.db.prepared import PreparedStatement, text_array
 from dancu.policy.domain import Environment, Policy
 from dancu.registry.domain import PartialDate
@@ -171,7 +172,7 @@ _AUTH_AND_RECORDS = PreparedStatement("dancu_auth_and_records", AUTH_AND_RECORD_
 
 
 
-async def auth_and_records(conn: psycopg.AsyncConnection, asks: Sequence[tuple[int, str]]
+async def auth_and_records(conn: psycopg.AsyncConnection | PipelinedConnection, asks: Sequence[tuple[int, str]]
                            ) -> list[Standing | None]:
     """For each ``(credential_id, personal_id)``: the caller's current standing (as :func:`auth_row`) and
     the compared columns of the personal ID's holder (``None`` if nobody holds it) — or ``None`` when the

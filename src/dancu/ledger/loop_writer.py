@@ -12,6 +12,11 @@ verify benchmark's rate that put 3-4 ms in the middle of each request (measured 
 p50 14.7-16.5 → 11.1-12.9 ms, p99 30-40 → 26-31 ms, the same server on the same data, runs interleaved).
 The thread writer stays for callers without a loop: commands, the SMPP gateway, bulk loads.
 
+In the server the one statement goes through the connection the process's lean read uses too
+(:class:`dancu.db.pipeline.PipelinedConnection`): one backend wakes for both kinds of batch.  There a batch
+cancelled mid-statement (the loop torn down) still commits: logged and not answered, as when a connection is
+lost during a commit, never the other way round.
+
 Larger batches (a burst, a batch-verify job's chunk of 1,000) are written as the thread writer writes
 them: claim, one ``COPY``, commit — three round trips, cheaper per row.  If a batch fails, its callers get
 :class:`LedgerUnavailable`, nothing of it is kept (its claimed numbers go back, seq stays dense), the
@@ -27,6 +32,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from dancu.db.pipeline import PipelinedConnection
 from dancu.db.prepared import PreparedStatement
 from dancu.ledger import repository
 from dancu.ledger.domain import LedgerEntry, Receipt, format_time
@@ -47,6 +53,7 @@ log = logging.getLogger(__name__)
 # cursor execute (see dancu.db.prepared)
 _INSERT = PreparedStatement("dancu_ledger_insert", INSERT_SQL_NUMBERED)
 Waiting = tuple[Prepared, "asyncio.Future[Receipt]"]
+SESSION_SETUP = (f"SET gin_pending_list_limit = '{GIN_PENDING_LIST_LIMIT}'",)  # of any connection the statement runs on
 
 
 def _refuse(waiting: list[Waiting], error: LedgerUnavailable) -> None:
@@ -59,8 +66,12 @@ class LoopWriter:
     """One per process and event loop; ``await append_async(entry)`` returns once the entry is durable."""
 
     def __init__(self, conninfo: str, max_batch: int = 20_000, one_statement: int = 100,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, pipe: PipelinedConnection | None = None) -> None:
+        """``pipe``: a connection shared with the process's other batchers, for the one-statement batches (see
+        :mod:`dancu.db.pipeline`; its session must have :data:`SESSION_SETUP`); the writer's own connection
+        still takes the large ones."""
         self.conninfo = conninfo
+        self._pipe = pipe
         self._max_batch = max_batch
         self._one_statement = one_statement  # batches up to this size are written in one statement
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -158,7 +169,7 @@ class LoopWriter:
             return await self._execute(conn, params)
 
     async def _execute(self, conn: psycopg.AsyncConnection, params: list[bytes]) -> tuple[int, datetime]:
-        rows = await _INSERT.rows(conn, params)  # autocommit: commits on its own
+        rows = await _INSERT.rows(self._pipe or conn, params)  # autocommit, or its own sync: commits on its own
         if not rows:
             raise RuntimeError("ledger_state has no row: run the migrations")
         return int(rows[0][0]), rows[0][1]
@@ -166,7 +177,8 @@ class LoopWriter:
     async def _open(self) -> psycopg.AsyncConnection:
         conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
         try:
-            await conn.execute(f"SET gin_pending_list_limit = '{GIN_PENDING_LIST_LIMIT}'")
+            for statement in SESSION_SETUP:
+                await conn.execute(statement)
             await self._make_partitions(self._clock())
         except BaseException:
             await conn.close()
