@@ -14,8 +14,8 @@ and nothing is ever left open between statements.  A statement whose caller is c
 results are dropped.  If the connection breaks, every statement in flight fails with
 :class:`psycopg.OperationalError` and the next one opens a new connection (its statements prepared again).
 
-Only statements that are :class:`~dancu.db.prepared.PreparedStatement` s run here, with text parameters, as
-:meth:`PreparedStatement.rows` runs them on a connection of its own.
+Statements come here through :meth:`dancu.db.prepared.PreparedStatement.rows` (which checks their text
+parameters), as they run on a connection of the caller's own; the helpers below serve both.
 """
 
 from __future__ import annotations
@@ -36,7 +36,25 @@ if TYPE_CHECKING:
     from dancu.db.prepared import PreparedStatement
 
 log = logging.getLogger(__name__)
-_DONE = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
+DONE = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
+
+
+def check_text(params: Sequence[bytes | None]) -> None:
+    if any(b"\0" in param for param in params if param is not None):  # libpq would cut the text short
+        raise psycopg.DataError("a text parameter cannot contain a NUL byte")
+
+
+async def use_utf8(conn: psycopg.AsyncConnection[Any]) -> None:
+    """The parameters are UTF-8 bytes, whatever the session said."""
+    if conn.info.encoding != "utf-8":
+        await conn.execute("SET client_encoding TO 'UTF8'")
+
+
+def loaded_rows(conn: psycopg.AsyncConnection[Any], result: pq.abc.PGresult) -> list[tuple[Any, ...]]:
+    """``result``'s rows as tuples, by psycopg's own loaders (its C loaders, the connection's adapters)."""
+    loader = Transformer(conn)
+    loader.set_pgresult(result)
+    return loader.load_rows(0, result.ntuples, tuple)
 
 
 def _settle(future: asyncio.Future[None]) -> None:
@@ -71,9 +89,7 @@ class PipelinedConnection:
         self.statements = 0  # sent, for diagnostics and tests
 
     async def rows(self, statement: PreparedStatement, params: Sequence[bytes | None]) -> list[tuple[Any, ...]]:
-        """The statement's rows for ``params`` (UTF-8 text, ``None`` for NULL), as tuples."""
-        if any(b"\0" in param for param in params if param is not None):  # libpq would cut the text short
-            raise psycopg.DataError("a text parameter cannot contain a NUL byte")
+        """The statement's rows for ``params`` (checked UTF-8 text, ``None`` for NULL), as tuples."""
         conn = self._conn if self._conn is not None else await self._open()
         pgconn = conn.pgconn
         first_use = statement.name not in self._prepared
@@ -91,15 +107,13 @@ class PipelinedConnection:
         self.statements += 1
         await self._send(conn)
         results = await waiting.future
-        failed = [result for result in results if result.status not in _DONE]
+        failed = [result for result in results if result.status not in DONE]
         if failed:
             errors = [r for r in failed if r.status != pq.ExecStatus.PIPELINE_ABORTED]
             if errors:
                 raise error_from_result(errors[0], encoding=conn.info.encoding)
             raise psycopg.errors.PipelineAborted("the statement was not run: an earlier one of its sync failed")
-        loader = Transformer(conn)
-        loader.set_pgresult(results[-1])
-        return loader.load_rows(0, results[-1].ntuples, tuple)
+        return loaded_rows(conn, results[-1])
 
     @property
     def in_flight(self) -> int:
@@ -116,20 +130,15 @@ class PipelinedConnection:
         if self._opening is None:
             self._opening = asyncio.Lock()
         async with self._opening:
-            if self._closed:
-                raise psycopg.OperationalError("the pipelined connection was closed")
+            self._refuse_if_closed()
             if self._conn is not None:
                 return self._conn
             conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
             try:
-                if self._closed:  # closed while connecting
-                    raise psycopg.OperationalError("the pipelined connection was closed")
-                if conn.info.encoding != "utf-8":  # the parameters are UTF-8 bytes, whatever the session said
-                    await conn.execute("SET client_encoding TO 'UTF8'")
+                await use_utf8(conn)
                 for statement in self._setup:
                     await conn.execute(statement)
-                if self._closed:
-                    raise psycopg.OperationalError("the pipelined connection was closed")
+                self._refuse_if_closed()  # closed while connecting
                 conn.pgconn.enter_pipeline_mode()
                 fd = conn.pgconn.socket
                 asyncio.get_running_loop().add_reader(fd, self._on_readable, conn)
@@ -139,6 +148,10 @@ class PipelinedConnection:
             self._prepared.clear()
             self._conn, self._fd = conn, fd
             return conn
+
+    def _refuse_if_closed(self) -> None:
+        if self._closed:
+            raise psycopg.OperationalError("the pipelined connection was closed")
 
     async def _send(self, conn: psycopg.AsyncConnection[Any]) -> None:
         """Push what libpq holds into the socket (a non-blocking connection keeps what did not fit).  One caller
@@ -174,7 +187,7 @@ class PipelinedConnection:
                     continue
                 if result.status == pq.ExecStatus.PIPELINE_SYNC:
                     done = self._in_flight.popleft()
-                    if done.prepared is not None and (not done.results or done.results[0].status not in _DONE):
+                    if done.prepared is not None and (not done.results or done.results[0].status not in DONE):
                         self._prepared.discard(done.prepared)  # its prepare failed: the next use prepares again
                     if not done.future.done():  # a cancelled caller is not waiting any more
                         done.future.set_result(done.results)
@@ -188,15 +201,19 @@ class PipelinedConnection:
 
     def _lose(self, conn: psycopg.AsyncConnection[Any], error: Exception) -> None:
         """The connection is unusable: every statement in flight fails, the next one reconnects."""
-        if conn is not self._conn:  # one lost before: its statements failed then; the new one's are not its
-            with contextlib.suppress(Exception):
-                conn.pgconn.finish()
-            return
+        if conn is self._conn:  # not one lost before: its statements failed then, the new one's are not its
+            self._detach(error)
+        with contextlib.suppress(Exception):
+            conn.pgconn.finish()
+
+    def _detach(self, error: Exception) -> None:
+        """Forget the current connection: off the event loop (before its socket closes: a new one may get its
+        number), a caller waiting to push woken (it sees the connection gone), every statement in flight failed."""
         self._conn = None
         loop = asyncio.get_running_loop()
-        with contextlib.suppress(Exception):  # before the socket closes: a new one may get its number
+        with contextlib.suppress(Exception):
             loop.remove_reader(self._fd)
-        if self._writable is not None:  # a caller waiting to push more: wake it, it sees the connection gone
+        if self._writable is not None:
             with contextlib.suppress(Exception):
                 loop.remove_writer(self._fd)
             _settle(self._writable)
@@ -207,5 +224,3 @@ class PipelinedConnection:
                 waiting.future.set_exception(error)
         if in_flight:
             log.warning("pipelined database connection lost", extra={"in_flight": len(in_flight)})
-        with contextlib.suppress(Exception):
-            conn.pgconn.finish()

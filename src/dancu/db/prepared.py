@@ -23,12 +23,10 @@ from typing import Any
 
 import psycopg
 from psycopg import pq
-from psycopg.adapt import Transformer
 from psycopg.errors import error_from_result
 
-from dancu.db.pipeline import PipelinedConnection
+from dancu.db.pipeline import DONE, PipelinedConnection, check_text, loaded_rows, use_utf8
 
-_DONE = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
 CANCEL_SECONDS = 5.0  # as psycopg waits for a cancelled statement
 
 
@@ -57,10 +55,9 @@ class PreparedStatement:
         (best effort, as psycopg's ``execute`` does) and the connection is left busy: a pool or writer must then
         drop it, never reuse it.  On a pipelined connection it runs on, its results dropped.
         """
+        check_text(params)
         if isinstance(conn, PipelinedConnection):
             return await conn.rows(self, params)
-        if any(b"\0" in param for param in params if param is not None):  # libpq would cut the text short
-            raise psycopg.DataError("a text parameter cannot contain a NUL byte")
         try:
             return await self._run(conn, params)
         except psycopg.errors.InvalidSqlStatementName:  # psycopg deallocated every statement (DEALLOCATE ALL)
@@ -75,23 +72,19 @@ class PreparedStatement:
     async def _run(self, conn: psycopg.AsyncConnection[Any], params: Sequence[bytes | None]) -> list[tuple[Any, ...]]:
         pgconn = conn.pgconn
         if conn not in self._prepared_on:
-            if conn.info.encoding != "utf-8":  # the parameters are UTF-8 bytes, whatever the session said
-                await conn.execute("SET client_encoding TO 'UTF8'")
+            await use_utf8(conn)
             pgconn.send_prepare(self.name, self.sql)
             _check(await _results(pgconn), conn)
             self._prepared_on.add(conn)
         pgconn.send_query_prepared(self.name, params)
-        result = _check(await _results(pgconn), conn)
-        loader = Transformer(conn)
-        loader.set_pgresult(result)
-        return loader.load_rows(0, result.ntuples, tuple)
+        return loaded_rows(conn, _check(await _results(pgconn), conn))
 
 
 def _check(results: list[pq.abc.PGresult], conn: psycopg.AsyncConnection[Any]) -> pq.abc.PGresult:
     if not results:
         raise psycopg.OperationalError(conn.pgconn.get_error_message() or "the connection returned no result")
     for result in results:
-        if result.status not in _DONE:
+        if result.status not in DONE:
             raise error_from_result(result, encoding=conn.info.encoding)
     return results[-1]
 

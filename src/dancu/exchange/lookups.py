@@ -56,9 +56,10 @@ class Lookups:
         self._tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
-    def on_own_connection(cls, conninfo: str) -> Lookups:
-        """Reading on a connection of their own, with generic plans (see the module's docstring)."""
-        return cls(PipelinedConnection(conninfo, SETUP))
+    def on_own_connection(cls, conninfo: str, shared: PipelinedConnection | None = None) -> Lookups:
+        """Reading on a connection of their own, with generic plans (see the module's docstring), and on
+        ``shared`` while it is idle."""
+        return cls(PipelinedConnection(conninfo, SETUP), shared=shared)
 
     async def close(self) -> None:
         await self.own.close()

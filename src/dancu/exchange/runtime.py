@@ -45,7 +45,7 @@ class Runtime:
     lookups: Lookups = field(init=False)
 
     def __post_init__(self) -> None:
-        self.lookups = Lookups(PipelinedConnection(self.pool.conninfo, lookups.SETUP), shared=self.pipe)
+        self.lookups = Lookups.on_own_connection(self.pool.conninfo, shared=self.pipe)
 
     @classmethod
     def for_database(cls, database: Database, pool_size: int = 8) -> Runtime:
