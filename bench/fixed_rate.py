@@ -53,6 +53,7 @@ class Load:
         self.backlog: deque[tuple[float, bytes]] = deque()  # due while every connection was busy
         self.free: deque[Client] = deque()
         self.latencies: list[float] = []
+        self.trace: list[tuple[float, float]] | None = None  # (due, ms) of each counted answer, for --trace
         self.failures = 0
         self.in_flight = 0
 
@@ -68,7 +69,10 @@ class Load:
     def done(self, client: Client, due: float, ok: bool) -> None:
         if due >= self.counted_from:
             if ok:
-                self.latencies.append((time.perf_counter() - due) * 1000)
+                latency = (time.perf_counter() - due) * 1000
+                self.latencies.append(latency)
+                if self.trace is not None:
+                    self.trace.append((due - self.counted_from, latency))
             else:
                 self.failures += 1
         self.ready(client)
@@ -145,12 +149,16 @@ async def open_client(load: Load, host: str, port: int) -> None:
 
 
 async def run(base: str, token: str, ids: list[str], rate: float, seconds: float, connections: int,
-              warmup: float = 2.0) -> dict[str, float]:
-    """``warmup`` seconds at the same rate first, not counted: connections opened, caches and batches warm."""
+              warmup: float = 2.0, trace: Path | None = None) -> dict[str, float]:
+    """``warmup`` seconds at the same rate first, not counted: connections opened, caches and batches warm.
+    ``trace``: a file to write each counted answer to, as its due time (seconds from the counted start) and
+    latency (ms), tab-separated, in the order they came back: where in the run the slow ones fell."""
     url = urlsplit(base)
     host, port = url.hostname or "127.0.0.1", url.port or 80
     requests = [render(f"{host}:{port}", token, pid) for pid in random.sample(ids, min(len(ids), 20_000))]
     load = Load(counted_from=float("inf"))
+    if trace is not None:
+        load.trace = []
     for _ in range(connections):
         await open_client(load, host, port)
     start = time.perf_counter() + 0.05
@@ -166,6 +174,10 @@ async def run(base: str, token: str, ids: list[str], rate: float, seconds: float
             await asyncio.sleep(max(TICK, start + n / rate - time.perf_counter()))
     while load.in_flight or load.backlog:
         await asyncio.sleep(TICK)
+    if trace is not None and load.trace is not None:
+        counted_at = time.time() - (time.perf_counter() - load.counted_from)  # the wall clock, to line up with logs
+        lines = "".join(f"{due:.4f}\t{ms:.2f}\n" for due, ms in load.trace)
+        trace.write_text(f"# counted from {counted_at:.4f} (Unix time)\n{lines}")
     return summary(sorted(load.latencies), load.failures, connections)
 
 
@@ -188,6 +200,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds at the rate first, not counted")
     parser.add_argument("--connections", type=int, default=128, help="kept open, as wrk2's -c")
+    parser.add_argument("--trace", type=Path, help="write each answer's due time (s) and latency (ms) here")
     args = parser.parse_args()
     try:
         import uvloop
@@ -197,7 +210,7 @@ def main() -> None:
         runner = uvloop.run
     ids = args.ids.read_text().split()
     print(json.dumps(runner(run(args.base, args.token, ids, args.rate, args.seconds, args.connections,
-                                 args.warmup))))
+                                 args.warmup, args.trace))))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 ``pgbench -S -M prepared`` on the same PostgreSQL server in the same run.
 
     apt-get install -y wrk        # the load tool (Debian/Ubuntu package "wrk")
-    .venv/bin/python bench/verify_load.py [--residents 1000000] [--workers 2] [--seconds 20] [--connections 64] [--half-runs 3]
+    .venv/bin/python bench/verify_load.py [--residents 1000000] [--workers 2] [--seconds 20] \\
+        [--connections 64] [--half-runs 3]
 
 1. An embedded PostgreSQL under ``var/bench-verify`` (kept between runs; set DANCU_BENCH_DATABASE_URL to use
    another server), migrated, with the catalogues and ``--residents`` synthetic residents (loaded once).
@@ -36,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -302,6 +304,38 @@ class CpuMeter:
         return {name: (after[name] - self.before[name]) / seconds for name in after}
 
 
+class MaintenanceWatch:
+    """PostgreSQL's own background work while a phase ran: the autovacuum workers seen in ``pg_stat_activity``
+    (sampled every ``every`` seconds from a thread of this process), as ``{what it ran: seconds seen}``.  On a
+    2-core machine one vacuum or analyze of the exchange log takes a share of the CPU and the disk that the
+    99th percentile feels; printed next to each run so such a run can be told from the others."""
+
+    def __init__(self, conninfo: str, every: float = 0.25) -> None:
+        self.conninfo, self.every = conninfo, every
+        self.seen: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="maintenance-watch", daemon=True)
+
+    def __enter__(self) -> MaintenanceWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            while not self._stop.wait(self.every):
+                for (query,) in conn.execute("SELECT query FROM pg_stat_activity "
+                                             "WHERE backend_type = 'autovacuum worker' AND query <> ''"):
+                    what = query.removeprefix("autovacuum: ")
+                    self.seen[what] = self.seen.get(what, 0.0) + self.every
+
+    def summary(self) -> str:
+        return ", ".join(f"{what} (~{seconds:.1f} s)" for what, seconds in sorted(self.seen.items())) or "none"
+
+
 def round_trip_costs(conninfo: str, idle: float = 0.02) -> dict[str, float]:
     """This process's CPU and wall time (µs) for one bare ``SELECT 1`` round trip (libpq, no Python driver
     work), back to back and after ``idle`` seconds of sleep.  The second is what waking idle CPUs costs on
@@ -381,7 +415,8 @@ def half_rate_run(args: argparse.Namespace, base: str, token: str, ids: Path, ra
                   server_pid: int) -> dict[str, Any]:
     """One open-loop run at ``rate`` (bench/fixed_rate.py), printed with the CPU each party used meanwhile."""
     meter = CpuMeter(server_pid, postmaster_pid(args.data_dir))
-    half = fixed_rate(base, token, ids, rate, args.seconds, args.connections, server_pid)
+    with MaintenanceWatch(libpq_parts(database_url(args.data_dir))[1]) as maintenance:
+        half = fixed_rate(base, token, ids, rate, args.seconds, args.connections, server_pid)
     split, workers = meter.read(), meter.per_worker()
     generator = half["cpu_seconds"] / (args.seconds + 2)
     print(f"fixed rate {rate:,.0f} req/s ({args.connections} connections, open loop, "
@@ -393,7 +428,8 @@ def half_rate_run(args: argparse.Namespace, base: str, token: str, ids: Path, ra
         f"{name} {cores:.2f}" + (f" ({cores * 1e6 / rate:.0f} µs/request)" if name != "machine" else "")
         for name, cores in split.items() if name != "wrk"))
     print_spread(half["spread"], workers)
-    return half
+    print(f"  autovacuum meanwhile: {maintenance.summary()}")
+    return {**half, "maintenance": bool(maintenance.seen)}
 
 
 def print_spread(held: list[int], cores: list[float]) -> None:
@@ -436,7 +472,8 @@ def main() -> None:
         run_wrk(base, script, 3, args.connections, server.pid)  # warm-up: connections, prepared statements, caches
         before = ledger_size(conninfo)
         meter = CpuMeter(server.pid, postmaster_pid(args.data_dir))
-        full = run_wrk(base, script, args.seconds, args.connections, server.pid)
+        with MaintenanceWatch(conninfo) as maintenance:
+            full = run_wrk(base, script, args.seconds, args.connections, server.pid)
         split, workers = meter.read(), meter.per_worker()
         logged = ledger_size(conninfo) - before
         print(f"verify (wrk, {args.connections} connections, {args.workers} workers): {full['rate']:,.0f} req/s, "
@@ -449,12 +486,17 @@ def main() -> None:
             f"{name} {cores:.2f}" + (f" ({per[name]:.0f} µs/request)" if name in per else "")
             for name, cores in split.items()))
         print_spread(full["spread"], workers)
+        print(f"  autovacuum meanwhile: {maintenance.summary()}")
         rate = full["rate"] / 2
         runs = [half_rate_run(args, base, token, ids, rate, server.pid) for _ in range(args.half_runs)]
         if len(runs) > 1:  # one run's p99 swings with the machine's other load; the median of several less
-            p99s = " / ".join(f"{run['p99']:.1f}" for run in runs)
+            p99s = " / ".join(f"{run['p99']:.1f}" + "*" * run["maintenance"] for run in runs)
             print(f"half rate over {len(runs)} runs: p50 median {statistics.median(r['p50'] for r in runs):.1f} ms, "
                   f"p99 median {statistics.median(r['p99'] for r in runs):.1f} ms ({p99s}; target p99 ≤ 25 ms)")
+            quiet = [run["p99"] for run in runs if not run["maintenance"]]
+            if quiet and len(quiet) < len(runs):  # * above: an autovacuum worker ran during that run
+                print(f"  * autovacuum ran meanwhile; p99 median of the {len(quiet)} runs without: "
+                      f"{statistics.median(quiet):.1f} ms")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

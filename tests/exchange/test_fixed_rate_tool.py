@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import itertools
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
+from typing import cast
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "fixed_rate.py"
 ANSWER = b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{"ok":true}'
@@ -66,3 +69,32 @@ def test_it_sends_at_the_rate_and_counts_a_stall_from_each_due_time() -> None:
     # Counted from its due time the request due at t waited about 1.4 - t, so a tenth of all waited ≥ 250 ms;
     # counted from when it was sent (coordinated omission) only the 8 would show the stall
     assert result["max"] >= 300 and result["p90"] >= 150 and result["p50"] < 100
+
+
+def test_the_trace_has_each_counted_answer_with_its_due_time_and_latency(tmp_path: Path) -> None:
+    tool, seen = _tool(), cast(list[float], [])
+    trace = tmp_path / "trace.tsv"
+
+    async def run() -> dict[str, float]:
+        server = await _stand_in(stall_at=0.8, stall=0.2, seen=seen)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            return cast(dict[str, float], await tool.run(
+                f"http://127.0.0.1:{port}", "t", ["012345678901"], rate=100, seconds=1.0, connections=4, warmup=0.3,
+                trace=trace))
+        finally:
+            server.close()
+
+    before = time.time()
+    result = asyncio.run(run())
+    head, *lines = trace.read_text().splitlines()
+    counted_from = float(head.split()[3])
+    assert head.startswith("# counted from ") and before + 0.3 <= counted_from <= time.time()
+    rows = [tuple(map(float, line.split("\t"))) for line in lines]
+    assert len(rows) == result["sent"] == 100
+    dues = sorted(due for due, _ in rows)
+    assert dues[0] >= 0 and dues[-1] < 1.0 and all(b - a < 0.02 for a, b in itertools.pairwise(dues))
+    assert abs(max(ms for _, ms in rows) - result["max"]) < 0.01  # written with 2 decimals
+    # the answers due in the stall (counted 0.5–0.7 s) are the slow ones, by their own due times
+    slow = [due for due, ms in rows if ms > 50]
+    assert slow and all(0.4 <= due < 0.7 for due in slow)
