@@ -36,9 +36,9 @@ branch_labels = None
 depends_on = None
 
 NO_STATISTICS = ("request_hash", "response_hash", "leaf_hash", "correlation_id", "latency_ms")
-STORAGE = ("autovacuum_vacuum_insert_threshold = 100000, autovacuum_vacuum_insert_scale_factor = 0.02, "
-           "autovacuum_freeze_min_age = 0, autovacuum_vacuum_cost_limit = 50")
-STORAGE_NAMES = ", ".join(option.split(" = ")[0] for option in STORAGE.split(", "))
+STORAGE = {"autovacuum_vacuum_insert_threshold": 100000, "autovacuum_vacuum_insert_scale_factor": 0.02,
+           "autovacuum_freeze_min_age": 0, "autovacuum_vacuum_cost_limit": 50}
+SET_STORAGE = ", ".join(f"{name} = {value}" for name, value in STORAGE.items())
 UNTUNED = ", ".join(f"'{c}'" for c in NO_STATISTICS)  # as SQL literals
 
 # The columns are read from the catalogue, so a column added to ledger_entry later gets target 10 too and a
@@ -53,11 +53,15 @@ BEGIN
                              CASE WHEN attname IN ({UNTUNED}) THEN 0 ELSE 10 END), ', ' ORDER BY attnum)
       INTO columns
       FROM pg_attribute WHERE attrelid = partition AND attnum > 0 AND NOT attisdropped;
-    EXECUTE format('ALTER TABLE %s SET ({STORAGE}), %s', partition, columns);
+    EXECUTE format('ALTER TABLE %s SET ({SET_STORAGE}), %s', partition, columns);
 END $$
 """
 
-ENSURE_PARTITION = """
+
+def _ensure_partition(after_create: str = "") -> str:
+    """``ledger_ensure_partition`` as migration 0002 made it, with ``after_create`` run on a partition it made
+    (this migration's tuning; nothing for the downgrade)."""
+    return f"""
 CREATE OR REPLACE FUNCTION ledger_ensure_partition(moment timestamptz) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -67,27 +71,12 @@ BEGIN
     IF to_regclass('ledger_partitions.' || name) IS NULL THEN
         EXECUTE format('CREATE TABLE IF NOT EXISTS ledger_partitions.%I PARTITION OF ledger_entry '
                        'FOR VALUES FROM (%L) TO (%L)', name, month_start, month_start + interval '1 month');
-        PERFORM ledger_tune_partition(format('ledger_partitions.%I', name)::regclass);
+        {after_create}
     END IF;
     RETURN name;
 END $$
 """
 
-# as migration 0002 made it
-PLAIN_ENSURE_PARTITION = """
-CREATE OR REPLACE FUNCTION ledger_ensure_partition(moment timestamptz) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    month_start timestamptz := date_trunc('month', moment AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
-    name text := 'ledger_entry_' || to_char(moment AT TIME ZONE 'UTC', 'YYYY"m"MM');
-BEGIN
-    IF to_regclass('ledger_partitions.' || name) IS NULL THEN
-        EXECUTE format('CREATE TABLE IF NOT EXISTS ledger_partitions.%I PARTITION OF ledger_entry '
-                       'FOR VALUES FROM (%L) TO (%L)', name, month_start, month_start + interval '1 month');
-    END IF;
-    RETURN name;
-END $$
-"""
 
 # plain tables only: a default partition elsewhere is tuned too; a sub-partitioned or foreign one has no such
 # storage parameters
@@ -97,12 +86,12 @@ PARTITIONS = ("SELECT i.inhrelid::regclass AS partition FROM pg_inherits i JOIN 
 
 def upgrade() -> None:
     op.execute(TUNE_PARTITION)
-    op.execute(ENSURE_PARTITION)
+    op.execute(_ensure_partition("PERFORM ledger_tune_partition(format('ledger_partitions.%I', name)::regclass);"))
     op.execute(f"SELECT ledger_tune_partition(partition) FROM ({PARTITIONS}) AS partitions")
 
 
 def downgrade() -> None:
-    op.execute(PLAIN_ENSURE_PARTITION)
+    op.execute(_ensure_partition())
     op.execute(f"""DO $$
 DECLARE
     partition regclass;
@@ -111,7 +100,7 @@ BEGIN
     FOR partition IN {PARTITIONS} LOOP
         SELECT string_agg(format('ALTER COLUMN %I SET STATISTICS -1', attname), ', ') INTO columns
           FROM pg_attribute WHERE attrelid = partition AND attnum > 0 AND NOT attisdropped;
-        EXECUTE format('ALTER TABLE %s RESET ({STORAGE_NAMES}), %s', partition, columns);
+        EXECUTE format('ALTER TABLE %s RESET ({', '.join(STORAGE)}), %s', partition, columns);
     END LOOP;
 END $$""")
     op.execute("DROP FUNCTION ledger_tune_partition(regclass)")
